@@ -1,0 +1,56 @@
+"""labcode: the Week 3 teaching package (MLPs and backpropagation).
+
+Shape convention everywhere (PyTorch's): ``weight`` is ``(out_features, in_features)``
+and a linear layer computes ``y = x @ weight.T + bias``.
+
+Modules, one concept each:
+
+* :mod:`labcode.linear`: ``linear_forward`` and the hand-derived ``linear_backward``;
+* :mod:`labcode.function`: ``LinearFunction``, the two plugged into autograd;
+* :mod:`labcode.layer`: ``ManualLinear``, an ``nn.Linear`` using that backward;
+* :mod:`labcode.mlp`: ``MLP`` and ``collapse``;
+* :mod:`labcode.data`: ``make_moons``;
+* :mod:`labcode.train`: ``train``, ``accuracy``, ``History``;
+* :mod:`labcode.gradients`: checking gradients against autograd and finite differences;
+* :mod:`labcode.probes`: the Part B probes.
+"""
+from .data import make_moons
+from .function import LinearFunction
+from .gradients import (
+    GradientComparison,
+    PrecisionRow,
+    autograd_linear_gradients,
+    compare_gradients,
+    compare_linear_backward,
+    finite_difference_gradient,
+    precision_comparison,
+    random_linear_problem,
+    relative_error,
+    run_gradcheck,
+)
+from .layer import ManualLinear
+from .linear import linear_backward, linear_forward
+from .mlp import ACTIVATIONS, MLP, collapse
+from .probes import (
+    TOY_INPUT,
+    TOY_LABEL,
+    TOY_LR,
+    TOY_PARAMETERS,
+    TOY_WEIGHT,
+    GradientProbe,
+    NonlinearityProbe,
+    gradient_probe,
+    nonlinearity_probe,
+    toy_network,
+)
+from .train import History, accuracy, train
+
+__all__ = [
+    "ACTIVATIONS", "MLP", "GradientComparison", "GradientProbe", "History", "LinearFunction",
+    "ManualLinear", "NonlinearityProbe", "PrecisionRow", "TOY_INPUT", "TOY_LABEL", "TOY_LR",
+    "TOY_PARAMETERS", "TOY_WEIGHT", "accuracy", "autograd_linear_gradients", "collapse",
+    "compare_gradients", "compare_linear_backward", "finite_difference_gradient",
+    "gradient_probe", "linear_backward", "linear_forward", "make_moons", "nonlinearity_probe",
+    "precision_comparison", "random_linear_problem", "relative_error", "run_gradcheck",
+    "toy_network", "train",
+]

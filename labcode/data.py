@@ -1,0 +1,54 @@
+r"""Two interleaving half-moons: the lab's small classification task.
+
+Class 0 lies on the upper half circle :math:`(\cos t, \sin t)`, class 1 on the lower
+one shifted right and down, :math:`(1 - \cos t,\ 0.5 - \sin t)`, for
+:math:`t \in [0, \pi]`; Gaussian noise of standard deviation ``noise`` is added to
+every coordinate. No straight line separates the classes, which is the point.
+Generated on the spot from a seed: nothing is downloaded, scikit-learn is not needed.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+
+from . import _validate
+
+
+def make_moons(n_samples: int = 1000, noise: float = 0.1, seed: int = 0,
+               device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Sample the two-moons data set.
+
+    Args:
+        n_samples: number of points ``N`` (``N // 2`` of class 0, the rest class 1).
+        noise: standard deviation of the Gaussian noise added to each coordinate (>= 0).
+        seed: seed of the private generator; same seed, same data. The global random
+            state is neither read nor changed.
+        device: where to put the result (default: CPU).
+
+    Returns:
+        ``(X, y)``: ``X`` float32 of shape ``(N, 2)``, ``y`` int64 of shape ``(N,)``
+        with values in ``{0, 1}``, in shuffled order.
+
+    Example:
+        >>> X, y = make_moons(100, noise=0.1, seed=0)
+        >>> X.shape, y.shape, X.dtype, y.dtype
+        (torch.Size([100, 2]), torch.Size([100]), torch.float32, torch.int64)
+    """
+    n_samples = _validate.positive_int("n_samples", n_samples)
+    noise = _validate.non_negative_float("noise", noise)
+    seed = _validate.integer("seed", seed)
+    generator = torch.Generator().manual_seed(seed)
+
+    n_upper = n_samples // 2
+    n_lower = n_samples - n_upper
+    t_upper = torch.linspace(0.0, math.pi, n_upper, dtype=torch.float64)
+    t_lower = torch.linspace(0.0, math.pi, n_lower, dtype=torch.float64)
+    upper = torch.stack([torch.cos(t_upper), torch.sin(t_upper)], dim=1)  # (N0, 2)
+    lower = torch.stack([1.0 - torch.cos(t_lower), 0.5 - torch.sin(t_lower)], dim=1)  # (N1, 2)
+    X = torch.cat([upper, lower])  # (N, 2)
+    y = torch.cat([torch.zeros(n_upper, dtype=torch.int64), torch.ones(n_lower, dtype=torch.int64)])
+
+    X = X + noise * torch.randn(X.shape, generator=generator, dtype=torch.float64)
+    order = torch.randperm(n_samples, generator=generator)
+    return X[order].to(device=device, dtype=torch.float32), y[order].to(device=device)

@@ -1,0 +1,257 @@
+r"""Checking a gradient: against autograd, and against finite differences.
+
+Two independent references for a hand-written gradient :math:`g`:
+
+* **autograd** on the same computation, compared element-wise;
+* **central differences**, :math:`\frac{f(\theta + \epsilon e_i) - f(\theta - \epsilon e_i)}{2\epsilon}`,
+  whose error is :math:`O(\epsilon^2)` truncation plus about
+  :math:`\text{machine-}\epsilon \cdot |f| / \epsilon` rounding. In float32 (machine epsilon
+  :math:`\approx 1.2\times10^{-7}`) the rounding term swamps any useful :math:`\epsilon`;
+  in float64 (:math:`\approx 2.2\times10^{-16}`) it does not. That is why
+  ``torch.autograd.gradcheck`` wants float64 inputs.
+
+Errors are reported as in the CS231n notes: the maximum absolute error and the
+maximum relative error :math:`|a - b| / \max(|a| + |b|, 10^{-8})`.
+"""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import torch
+
+from . import _validate
+from .function import LinearFunction
+from .linear import linear_backward
+
+#: Floor of the relative error's denominator, as in the CS231n notes.
+REL_ERROR_FLOOR = 1e-8
+
+
+def default_tolerance(dtype: torch.dtype) -> tuple[float, float]:
+    """``(rtol, atol)`` that ``torch.testing.assert_close`` uses for ``dtype``."""
+    if dtype == torch.float64:
+        return 1e-7, 1e-7
+    if dtype == torch.float32:
+        return 1.3e-6, 1e-5
+    return 1e-3, 1e-5  # float16 / bfloat16
+
+
+@dataclass(frozen=True)
+class GradientComparison:
+    """The result of comparing one gradient with a reference.
+
+    ``passed`` means every element satisfies ``|a - b| <= atol + rtol * |b|``.
+    """
+
+    name: str
+    max_abs_error: float
+    max_rel_error: float
+    rtol: float
+    atol: float
+    passed: bool
+
+    def __str__(self) -> str:
+        verdict = "PASS" if self.passed else "FAIL"
+        return (f"{self.name}: max abs error {self.max_abs_error:.2e}, max rel error "
+                f"{self.max_rel_error:.2e} (rtol {self.rtol:.0e}, atol {self.atol:.0e}): {verdict}")
+
+
+def relative_error(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    r"""Element-wise CS231n relative error :math:`|a-b| / \max(|a|+|b|, 10^{-8})`."""
+    return (a - b).abs() / (a.abs() + b.abs()).clamp_min(REL_ERROR_FLOOR)
+
+
+def compare_gradients(gradient: torch.Tensor, reference: torch.Tensor, *,
+                      name: str = "gradient", rtol: float | None = None,
+                      atol: float | None = None) -> GradientComparison:
+    """Compare a hand-computed ``gradient`` with a ``reference`` of the same shape.
+
+    Args:
+        gradient: the gradient under test.
+        reference: what it should equal (autograd's, or a finite-difference estimate).
+        name: label used in the report.
+        rtol, atol: tolerances; default to ``torch.testing``'s for the dtype.
+
+    Example:
+        >>> g = torch.tensor([1.0, 2.0], dtype=torch.float64)
+        >>> compare_gradients(g, g + 1e-12).passed
+        True
+    """
+    gradient = _validate.float_tensor("gradient", gradient)
+    reference = _validate.float_tensor("reference", reference)
+    if gradient.shape != reference.shape:
+        raise ValueError(
+            f"gradient has shape {tuple(gradient.shape)} but reference has shape "
+            f"{tuple(reference.shape)}; a gradient has the shape of its parameter"
+        )
+    default_rtol, default_atol = default_tolerance(gradient.dtype)
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    a, b = gradient.detach(), reference.detach().to(gradient.dtype)
+    diff = (a - b).abs()
+    return GradientComparison(
+        name=name,
+        max_abs_error=diff.max().item() if diff.numel() else 0.0,
+        max_rel_error=relative_error(a, b).max().item() if diff.numel() else 0.0,
+        rtol=rtol,
+        atol=atol,
+        passed=bool((diff <= atol + rtol * b.abs()).all()),
+    )
+
+
+def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 5,
+                          out_features: int = 3, *, bias: bool = True,
+                          dtype: torch.dtype = torch.float64, seed: int = 0,
+                          device: torch.device | str | None = None) -> dict[str, torch.Tensor | None]:
+    """Random, non-zero ``x``, ``weight``, ``bias`` and ``grad_output`` for one layer.
+
+    Drawn from a private generator (same seed, same tensors); non-zero everywhere,
+    since zeros can hide a wrong backward.
+
+    Returns:
+        a dict with keys ``x (*batch_shape, D_in)``, ``weight (D_out, D_in)``,
+        ``bias (D_out,)`` or ``None``, and ``grad_output (*batch_shape, D_out)``.
+    """
+    generator = torch.Generator().manual_seed(_validate.integer("seed", seed))
+    batch_shape = tuple(_validate.positive_int(f"batch_shape[{i}]", n)
+                        for i, n in enumerate(batch_shape))
+    in_features = _validate.positive_int("in_features", in_features)
+    out_features = _validate.positive_int("out_features", out_features)
+
+    def draw(*shape: int) -> torch.Tensor:
+        return torch.randn(shape, generator=generator, dtype=dtype).to(device)
+
+    return {
+        "x": draw(*batch_shape, in_features),
+        "weight": draw(out_features, in_features),
+        "bias": draw(out_features) if bias else None,
+        "grad_output": draw(*batch_shape, out_features),
+    }
+
+
+def autograd_linear_gradients(grad_output: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
+                              bias: torch.Tensor | None = None
+                              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    """What autograd says ``linear_backward`` should return, via ``torch.nn.functional.linear``.
+
+    Computes :math:`L = \\sum Y \\odot G` so that :math:`\\partial L/\\partial Y = G`,
+    then asks autograd for the gradients of ``x``, ``weight`` and ``bias``.
+    """
+    leaves = [t.detach().clone().requires_grad_(True) for t in (x, weight)]
+    b = bias.detach().clone().requires_grad_(True) if bias is not None else None
+    y = torch.nn.functional.linear(leaves[0], leaves[1], b)
+    inputs = leaves + ([b] if b is not None else [])
+    grads = torch.autograd.grad(y, inputs, grad_outputs=grad_output)
+    return grads[0], grads[1], (grads[2] if b is not None else None)
+
+
+def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int = 5,
+                            out_features: int = 3, *, bias: bool = True,
+                            dtype: torch.dtype = torch.float64,
+                            seed: int = 0) -> list[GradientComparison]:
+    """Compare :func:`~labcode.linear.linear_backward` with autograd on a random problem.
+
+    Returns one :class:`GradientComparison` each for ``grad_input``, ``grad_weight``
+    and (with ``bias``) ``grad_bias``.
+
+    Example:
+        >>> all(c.passed for c in compare_linear_backward((4,), 3, 2))
+        True
+    """
+    p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
+                              dtype=dtype, seed=seed)
+    ours = linear_backward(p["grad_output"], p["x"], p["weight"], p["bias"])
+    theirs = autograd_linear_gradients(p["grad_output"], p["x"], p["weight"], p["bias"])
+    names = ("grad_input", "grad_weight", "grad_bias")
+    return [compare_gradients(a, b, name=n) for n, a, b in zip(names, ours, theirs)
+            if a is not None]
+
+
+def finite_difference_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
+                               eps: float = 1e-6) -> torch.Tensor:
+    r"""Central-difference estimate of :math:`\nabla f(x)` for a scalar function ``f``.
+
+    Each element is :math:`(f(x + \epsilon e_i) - f(x - \epsilon e_i)) / 2\epsilon`,
+    evaluated in ``x``'s dtype: two calls of ``f`` per element.
+
+    Example:
+        >>> x = torch.tensor([1.0, 2.0], dtype=torch.float64)
+        >>> finite_difference_gradient(lambda t: (t ** 2).sum(), x)
+        tensor([2., 4.], dtype=torch.float64)
+    """
+    x = _validate.float_tensor("x", x)
+    eps = _validate.positive_float("eps", eps)
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    x = x.detach()
+    grad = torch.empty_like(x)
+    flat, flat_grad = x.reshape(-1), grad.reshape(-1)
+    with torch.no_grad():
+        for i in range(flat.numel()):
+            shifted = flat.clone()
+            shifted[i] = flat[i] + eps
+            f_plus = f(shifted.reshape(x.shape))
+            shifted[i] = flat[i] - eps
+            f_minus = f(shifted.reshape(x.shape))
+            flat_grad[i] = (f_plus - f_minus) / (2 * eps)
+    return grad
+
+
+def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
+                  out_features: int = 3, *, bias: bool = True,
+                  dtype: torch.dtype = torch.float64, seed: int = 0) -> bool:
+    """Run ``torch.autograd.gradcheck`` on :class:`~labcode.function.LinearFunction`.
+
+    Returns ``True`` when our backward agrees with gradcheck's finite differences at
+    gradcheck's default tolerances (``eps=1e-6, atol=1e-5, rtol=1e-3``). With
+    ``dtype=torch.float32`` it returns ``False``: those tolerances assume float64 (the
+    float32 warning that gradcheck prints is silenced here because the page shows it).
+
+    Example:
+        >>> run_gradcheck((4,), 3, 2)
+        True
+    """
+    p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
+                              dtype=dtype, seed=seed)
+    inputs = tuple(t.requires_grad_(True) for t in (p["x"], p["weight"], p["bias"])
+                   if t is not None)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*double precision floating point.*")
+        return torch.autograd.gradcheck(LinearFunction.apply, inputs, raise_exception=False)
+
+
+@dataclass(frozen=True)
+class PrecisionRow:
+    """Finite differences against the hand gradient of ``weight`` in one dtype."""
+
+    dtype: str
+    eps: float
+    comparison: GradientComparison
+    gradcheck_passed: bool
+
+
+def precision_comparison(eps: float = 1e-6, seed: int = 0) -> list[PrecisionRow]:
+    """Why float64: the same finite-difference check in float32 and in float64.
+
+    For one random linear layer and :math:`L = \\sum Y \\odot G`, the central-difference
+    estimate of :math:`\\partial L/\\partial W` (step ``eps``) is compared with
+    :func:`~labcode.linear.linear_backward` at gradcheck's tolerances
+    (``atol=1e-5, rtol=1e-3``), and gradcheck itself is run, in each dtype.
+    """
+    rows = []
+    for dtype in (torch.float32, torch.float64):
+        p = random_linear_problem((6,), 5, 3, dtype=dtype, seed=seed)
+        x, b, g = p["x"], p["bias"], p["grad_output"]
+
+        def loss(w: torch.Tensor) -> torch.Tensor:
+            return (LinearFunction.apply(x, w, b) * g).sum()
+
+        estimate = finite_difference_gradient(loss, p["weight"], eps=eps)
+        _, hand, _ = linear_backward(g, x, p["weight"], b)
+        comparison = compare_gradients(hand, estimate, name=f"grad_weight ({str(dtype).removeprefix('torch.')})",
+                                       rtol=1e-3, atol=1e-5)
+        rows.append(PrecisionRow(str(dtype).replace("torch.", ""), eps, comparison,
+                                 run_gradcheck(dtype=dtype, seed=seed)))
+    return rows

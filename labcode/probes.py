@@ -1,0 +1,193 @@
+r"""The lab's Part B probes: predict first, then run these and compare.
+
+* :func:`gradient_probe`: a tiny, fixed network and one input. The student predicts
+  the sign and rough magnitude of one weight's gradient, and how one SGD step moves
+  that weight and the loss. For cross-entropy the output layer's gradient is
+
+  .. math::
+
+      \frac{\partial L}{\partial W_2[c, j]} = (p_c - [c = y])\, h_j
+
+  (predicted probability minus target, times the hidden activation feeding the weight).
+* :func:`nonlinearity_probe`: the same MLP trained with and without its activation
+  (one switch, ``activation=None``, on the same model class and the same seed).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from . import _validate
+from ._rng import seeded
+from .data import make_moons
+from .mlp import MLP, collapse
+from .train import History, accuracy, train
+
+#: The toy input (one sample, two features) and its class.
+TOY_INPUT = (1.0, -1.0)
+TOY_LABEL = 1
+#: Hand-picked parameters of ``MLP(2, [2], 2)``: ``W1`` is ``(2, 2)``, ``W2`` is ``(2, 2)``.
+TOY_PARAMETERS = {
+    "layers.0.weight": ((0.5, -0.5), (-0.3, 0.8)),  # W1
+    "layers.0.bias": (0.1, 0.0),  # b1
+    "layers.2.weight": ((0.4, 0.2), (-0.2, 0.6)),  # W2
+    "layers.2.bias": (0.0, 0.0),  # b2
+}
+#: The weight the student reasons about: W2[1, 0], from hidden unit h_0 to logit z_1.
+TOY_WEIGHT = ("layers.2.weight", (1, 0))
+#: Training of the logistic-regression baseline: long enough to converge on moons.
+LINEAR_BASELINE_EPOCHS, LINEAR_BASELINE_LR = 2000, 0.05
+#: Learning rate of the single SGD step.
+TOY_LR = 0.5
+
+
+def toy_network(manual: bool = False, dtype: torch.dtype = torch.float64) -> MLP:
+    """The probe's network: ``MLP(2, [2], 2)`` (ReLU) with the fixed :data:`TOY_PARAMETERS`.
+
+    Example:
+        >>> toy_network()(torch.tensor([TOY_INPUT], dtype=torch.float64)).shape
+        torch.Size([1, 2])
+    """
+    with seeded(0):  # the random init is overwritten below; seeding keeps it tidy
+        model = MLP(2, [2], 2, activation="relu", manual=manual).to(dtype)
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for name, value in TOY_PARAMETERS.items():
+            params[name].copy_(torch.tensor(value, dtype=dtype))
+    return model
+
+
+@dataclass(frozen=True)
+class GradientProbe:
+    """What one SGD step on the toy example does to :data:`TOY_WEIGHT`.
+
+    Attributes:
+        hidden: ReLU activations ``h`` of the hidden layer, shape ``(2,)``.
+        logits: output ``z``; probabilities: ``softmax(z)`` (before the step).
+        gradient: ``dL/dW2[1, 0]`` from ``loss.backward()``.
+        weight_before, weight_after: the weight's value around the step.
+        step: ``weight_after - weight_before`` (equals ``-lr * gradient``).
+        loss_before, loss_after: cross-entropy on the toy input around the step.
+    """
+
+    hidden: tuple[float, ...]
+    logits: tuple[float, ...]
+    probabilities: tuple[float, ...]
+    gradient: float
+    weight_before: float
+    weight_after: float
+    step: float
+    loss_before: float
+    loss_after: float
+    lr: float
+
+
+def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:
+    """Take one SGD step on the toy example and report what happened to ``W2[1, 0]``.
+
+    Args:
+        lr: SGD learning rate (> 0).
+        manual: use the hand-written backward (``MLP(..., manual=True)``).
+
+    Example:
+        >>> probe = gradient_probe()
+        >>> probe.gradient < 0 and probe.loss_after < probe.loss_before
+        True
+    """
+    lr = _validate.positive_float("lr", lr)
+    model = toy_network(manual=manual)
+    x = torch.tensor([TOY_INPUT], dtype=torch.float64)  # (1, 2)
+    y = torch.tensor([TOY_LABEL])  # (1,)
+    name, index = TOY_WEIGHT
+    weight = dict(model.named_parameters())[name]
+    loss_fn = nn.CrossEntropyLoss()
+    opt = torch.optim.SGD(model.parameters(), lr=lr)
+
+    hidden = model.layers[1](model.layers[0](x))  # (1, 2) after ReLU
+    logits = model(x)  # (1, 2)
+    loss = loss_fn(logits, y)
+    weight_before = weight[index].item()
+    opt.zero_grad()
+    loss.backward()
+    gradient = weight.grad[index].item()
+    opt.step()
+    with torch.no_grad():
+        loss_after = loss_fn(model(x), y).item()
+    return GradientProbe(
+        hidden=tuple(hidden[0].tolist()),
+        logits=tuple(logits[0].tolist()),
+        probabilities=tuple(torch.softmax(logits[0], dim=0).tolist()),
+        gradient=gradient,
+        weight_before=weight_before,
+        weight_after=weight[index].item(),
+        step=weight[index].item() - weight_before,
+        loss_before=loss.item(),
+        loss_after=loss_after,
+        lr=lr,
+    )
+
+
+@dataclass(frozen=True)
+class NonlinearityProbe:
+    """Training curves of the same MLP with and without its activation.
+
+    Attributes:
+        with_activation, without_activation: the two training :class:`History` objects
+            (each with ``val_accuracy`` on held-out moons).
+        test_accuracy_with, test_accuracy_without: final held-out accuracies.
+        linear_model_accuracy: held-out accuracy of a plain linear classifier
+            (``MLP(2, [], 2)``, logistic regression) trained to convergence
+            (:data:`LINEAR_BASELINE_EPOCHS` Adam steps at ``lr=0.05``): what a linear
+            model can do, the ceiling of the linear-only MLP.
+        collapse_max_error: max ``|collapse(mlp)(X) - mlp(X)|`` for the trained
+            linear-only MLP: it *is* one linear map.
+    """
+
+    activation: str
+    with_activation: History
+    without_activation: History
+    test_accuracy_with: float
+    test_accuracy_without: float
+    linear_model_accuracy: float
+    collapse_max_error: float
+
+
+def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...] = (32, 32),
+                       n_samples: int = 1000, noise: float = 0.1, seed: int = 0,
+                       epochs: int = 300, lr: float = 0.01) -> NonlinearityProbe:
+    """Train ``MLP(2, hidden_features, 2)`` on moons with ``activation`` and with ``None``.
+
+    Both networks start from the same weights (same seed; activations have no
+    parameters) and see the same data; only the switch differs. Training data use
+    ``seed``, held-out data ``seed + 1``.
+
+    Example:
+        >>> probe = nonlinearity_probe(epochs=50)  # doctest: +SKIP
+        >>> probe.test_accuracy_with > probe.test_accuracy_without  # doctest: +SKIP
+        True
+    """
+    X, y = make_moons(n_samples, noise, seed)
+    X_test, y_test = make_moons(n_samples, noise, seed + 1)
+    runs = {}
+    for act in (activation, None):
+        with seeded(seed):
+            model = MLP(2, list(hidden_features), 2, activation=act)
+        history = train(model, X, y, epochs=epochs, lr=lr, X_val=X_test, y_val=y_test)
+        runs[act] = (model, history)
+    with seeded(seed):
+        linear_model = MLP(2, [], 2)
+    train(linear_model, X, y, epochs=LINEAR_BASELINE_EPOCHS, lr=LINEAR_BASELINE_LR)
+    linear_only = runs[None][0]
+    with torch.no_grad():
+        collapse_error = (collapse(linear_only)(X_test) - linear_only(X_test)).abs().max().item()
+    return NonlinearityProbe(
+        activation=activation,
+        with_activation=runs[activation][1],
+        without_activation=runs[None][1],
+        test_accuracy_with=accuracy(runs[activation][0], X_test, y_test),
+        test_accuracy_without=accuracy(linear_only, X_test, y_test),
+        linear_model_accuracy=accuracy(linear_model, X_test, y_test),
+        collapse_max_error=collapse_error,
+    )
