@@ -186,7 +186,9 @@ def finite_difference_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: tor
     if not callable(f):
         raise TypeError(f"f must be callable, got {type(f).__name__}")
     x = x.detach()
-    grad = torch.empty_like(x)
+    # Contiguous on purpose: for a non-contiguous x (a transpose, say) empty_like would
+    # copy x's strides, and grad.reshape(-1) below would then be a copy, not a view.
+    grad = torch.empty(x.shape, dtype=x.dtype, device=x.device)
     flat, flat_grad = x.reshape(-1), grad.reshape(-1)
     with torch.no_grad():
         for i in range(flat.numel()):
