@@ -67,6 +67,11 @@ class MLP(nn.Module):
             )
         hidden = [_validate.positive_int(f"hidden_features[{i}]", width)
                   for i, width in enumerate(hidden_features)]
+        if activation is not None and not isinstance(activation, str):
+            raise TypeError(
+                f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
+                f"{type(activation).__name__} {activation!r}"
+            )
         if activation is not None and activation not in ACTIVATIONS:
             raise ValueError(
                 f"activation must be one of {sorted(ACTIVATIONS)} or None, got {activation!r}"
