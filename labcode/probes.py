@@ -168,6 +168,11 @@ def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...
         >>> probe.test_accuracy_with > probe.test_accuracy_without  # doctest: +SKIP
         True
     """
+    if activation is None:
+        raise ValueError(
+            "activation must name the nonlinearity to compare against None, e.g. 'relu'; "
+            "got None (the probe always trains the activation=None network as well)"
+        )
     X, y = make_moons(n_samples, noise, seed)
     X_test, y_test = make_moons(n_samples, noise, seed + 1)
     runs = {}
