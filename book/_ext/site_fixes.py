@@ -22,12 +22,18 @@ Each fix says what goes wrong without it; none hides an error, each removes its 
    its old list and the new citation linked to a missing anchor. Whenever any page is
    re-read, the pages holding a bibliography are rewritten too.
 
-4. Round brackets for author-year citations: ``author_year_round`` is sphinxcontrib-bibtex's
+4. A Colab button that opens. Colab opens only ``.ipynb`` files from GitHub, while the
+   theme links it to the page's ``.md`` source. When ``course_colab_branch`` is set, the
+   Colab link goes to ``blob/<course_colab_branch>/<page>.ipynb`` instead: the deploy
+   workflow writes those notebooks (``colab_notebooks.py``) and pushes them there.
+
+5. Round brackets for author-year citations: ``author_year_round`` is sphinxcontrib-bibtex's
    ``author_year`` style with ``(Rumelhart et al., 1986)`` instead of ``[...]``. Selected
    with ``bibtex_reference_style: author_year_round`` in ``_config.yml``.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -74,11 +80,24 @@ def _dedupe(assets: list) -> list:
     return kept
 
 
+def _point_colab_at_notebooks(app: Sphinx, context: dict) -> None:
+    branch = app.config.course_colab_branch
+    if not branch:
+        return
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []) if isinstance(group, dict) else []:
+            if button.get("text") == "Colab" and button.get("url"):
+                button["url"] = re.sub(
+                    r"/blob/[^/]+/(.+)\.md$", rf"/blob/{branch}/\1.ipynb", button["url"]
+                )
+
+
 def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     for name in ("script_files", "css_files"):
         if isinstance(context.get(name), list):
             # A new list: the builder's own list is restored after each page anyway.
             context[name] = _dedupe(context[name])
+    _point_colab_at_notebooks(app, context)
     body = context.get("body")
     if isinstance(body, str) and 'role="doc-biblioentry"' in body:
         context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
@@ -96,6 +115,7 @@ def _bibliography_pages(app: Sphinx, env) -> list[str]:
 
 
 def setup(app: Sphinx) -> dict:
+    app.add_config_value("course_colab_branch", "", "html", types=[str])
     app.connect("env-before-read-docs", _note_read)
     app.connect("env-get-updated", _bibliography_pages)
     # Late priority: run after the theme and extensions have added their per-page assets.
