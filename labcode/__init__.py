@@ -12,7 +12,8 @@ Modules, one concept each:
 * :mod:`labcode.data`: ``make_moons``;
 * :mod:`labcode.train`: ``train``, ``accuracy``, ``History``;
 * :mod:`labcode.gradients`: checking gradients against autograd and finite differences;
-* :mod:`labcode.probes`: the Part B probes.
+* :mod:`labcode.probes`: the Part B probes;
+* :mod:`labcode.plotting`: the book's shared figures (matplotlib imported only when drawing).
 """
 from .data import make_moons
 from .function import LinearFunction
@@ -31,6 +32,7 @@ from .gradients import (
 from .layer import ManualLinear
 from .linear import linear_backward, linear_forward
 from .mlp import ACTIVATIONS, MLP, collapse
+from .plotting import plot_decision_boundary, plot_training_curves
 from .probes import (
     TOY_INPUT,
     TOY_LABEL,
@@ -51,6 +53,7 @@ __all__ = [
     "TOY_PARAMETERS", "TOY_WEIGHT", "accuracy", "autograd_linear_gradients", "collapse",
     "compare_gradients", "compare_linear_backward", "finite_difference_gradient",
     "gradient_probe", "linear_backward", "linear_forward", "make_moons", "nonlinearity_probe",
+    "plot_decision_boundary", "plot_training_curves",
     "precision_comparison", "random_linear_problem", "relative_error", "run_gradcheck",
     "toy_network", "train",
 ]

@@ -1,0 +1,216 @@
+"""Figures shared by the book's pages: training curves and decision boundaries.
+
+Colour-blind-safe by construction: colours from the Okabe–Ito palette, and every
+series also differs by line style or marker, so a figure still reads in greyscale.
+Each function returns a :class:`matplotlib.figure.Figure` and leaves it open, so a
+page can show it or ``glue`` it. ``matplotlib.pyplot`` is imported inside the
+functions, and no backend is ever selected: a notebook kernel keeps its inline
+backend (selecting ``Agg`` in a page silently stops figures from appearing).
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+import torch
+from torch import nn
+
+from . import _validate
+from .train import History
+
+if TYPE_CHECKING:  # matplotlib is only needed when a figure is drawn
+    from matplotlib.figure import Figure
+
+#: The Okabe–Ito palette (Okabe & Ito 2008), distinguishable with every common colour-vision deficiency.
+OKABE_ITO = {
+    "black": "#000000",
+    "orange": "#E69F00",
+    "sky": "#56B4E9",
+    "green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",
+}
+
+#: Style of the k-th run in a figure: colour, line style and marker all differ.
+RUN_STYLES = (
+    {"color": OKABE_ITO["blue"], "linestyle": "-", "marker": "o"},
+    {"color": OKABE_ITO["vermillion"], "linestyle": "--", "marker": "^"},
+    {"color": OKABE_ITO["green"], "linestyle": "-.", "marker": "s"},
+    {"color": OKABE_ITO["purple"], "linestyle": ":", "marker": "D"},
+)
+#: Class k of a scatter plot: colour and marker (class 0 blue circles, class 1 orange triangles).
+CLASS_STYLES = (
+    {"color": OKABE_ITO["blue"], "marker": "o"},
+    {"color": OKABE_ITO["orange"], "marker": "^"},
+    {"color": OKABE_ITO["green"], "marker": "s"},
+    {"color": OKABE_ITO["purple"], "marker": "D"},
+)
+ACCURACY_KINDS = ("training", "held-out")
+#: Font size of axis labels, titles and legends: large enough to read on a phone.
+FONT_SIZE = 11
+
+
+def _runs(runs: History | Mapping[str, History]) -> dict[str, History]:
+    if isinstance(runs, History):
+        return {"": runs}
+    if not isinstance(runs, Mapping) or not runs:
+        raise TypeError(
+            "runs must be a labcode.History or a non-empty mapping of label -> History, got "
+            f"{type(runs).__name__} {runs!r}"
+        )
+    if len(runs) > len(RUN_STYLES):
+        raise ValueError(f"runs can hold at most {len(RUN_STYLES)} histories, got {len(runs)}")
+    for label, history in runs.items():
+        if not isinstance(history, History):
+            raise TypeError(
+                f"runs[{label!r}] must be a labcode.History, got {type(history).__name__}"
+            )
+        if history.epochs == 0:
+            raise ValueError(f"runs[{label!r}] is an empty History (no epochs recorded)")
+    return dict(runs)
+
+
+def _label(run: str, what: str) -> str:
+    return f"{run}: {what}" if run else what
+
+
+def plot_training_curves(runs: History | Mapping[str, History], *,
+                         accuracy: Sequence[str] = ACCURACY_KINDS,
+                         figsize: tuple[float, float] = (7.5, 3.4)) -> Figure:
+    """Loss (left panel) and accuracy (right panel) against the epoch.
+
+    Args:
+        runs: one :class:`~labcode.train.History`, or a mapping ``{label: History}``
+            to draw several runs in the same two panels (at most four), each in its
+            own colour, line style and marker.
+        accuracy: which accuracies to draw: any of ``"training"`` (thin dotted line)
+            and ``"held-out"`` (the run's own style; drawn only for runs that
+            recorded ``val_accuracy``).
+        figsize: figure size in inches.
+
+    Returns:
+        the figure, with ``fig.axes == [loss_axes, accuracy_axes]``. The loss axis is
+        logarithmic: cross-entropy falls over orders of magnitude.
+
+    Example:
+        >>> fig = plot_training_curves({"ReLU": h_relu, "no activation": h_linear})  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+
+    runs = _runs(runs)
+    if isinstance(accuracy, str):
+        accuracy = (accuracy,)
+    unknown = [kind for kind in accuracy if kind not in ACCURACY_KINDS]
+    if unknown:
+        raise ValueError(f"accuracy must hold only {list(ACCURACY_KINDS)}, got {list(accuracy)}")
+
+    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    for (name, history), style in zip(runs.items(), RUN_STYLES):
+        epochs = range(1, history.epochs + 1)
+        every = max(1, history.epochs // 8)
+        ax_loss.plot(epochs, history.loss, label=_label(name, "training loss"),
+                     markevery=every, markersize=6, linewidth=2, **style)
+        if "held-out" in accuracy and history.val_accuracy:
+            ax_acc.plot(epochs, history.val_accuracy, label=_label(name, "held-out"),
+                        markevery=every, markersize=6, linewidth=2, **style)
+        if "training" in accuracy:
+            ax_acc.plot(epochs, history.accuracy, label=_label(name, "training"),
+                        color=style["color"], linestyle=":", linewidth=1.5)
+
+    ax_loss.set_yscale("log")
+    ax_loss.set_title("Training loss", fontsize=FONT_SIZE)
+    ax_loss.set_ylabel("cross-entropy (log scale)", fontsize=FONT_SIZE)
+    ax_acc.set_title("Accuracy", fontsize=FONT_SIZE)
+    ax_acc.set_ylabel("fraction correct", fontsize=FONT_SIZE)
+    for ax in (ax_loss, ax_acc):
+        ax.set_xlabel("epoch", fontsize=FONT_SIZE)
+        ax.tick_params(labelsize=FONT_SIZE - 1)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=FONT_SIZE - 2)
+    return fig
+
+
+def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
+                           title: str | None = None, resolution: int = 200,
+                           padding: float = 0.5,
+                           figsize: tuple[float, float] = (5.0, 4.0)) -> Figure:
+    """The classes a 2-D classifier predicts over the plane, with the data on top.
+
+    The background is tinted by the predicted class (the argmax of ``model``'s
+    logits on a ``resolution`` x ``resolution`` grid); the decision boundary is
+    drawn as a black line; the points of ``(X, y)`` are drawn with one colour and
+    one marker per class.
+
+    Args:
+        model: maps ``(N, 2)`` inputs to logits ``(N, C)``; evaluated without gradients.
+        X: points, float, shape ``(N, 2)``, on the model's device and dtype.
+        y: their labels, int64, shape ``(N,)``, values in ``[0, C)`` (``C`` <= 4).
+        title: axes title (optional).
+        resolution: grid points per axis (> 0).
+        padding: margin around the data's bounding box (>= 0).
+        figsize: figure size in inches.
+
+    Returns:
+        the figure; its one axes holds a filled contour of the predicted class, the
+        boundary line and one scatter collection per class.
+
+    Example:
+        >>> fig = plot_decision_boundary(model, *make_moons(500, seed=1))  # doctest: +SKIP
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap, to_rgba
+    from matplotlib.lines import Line2D
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    X = _validate.float_tensor("X", X)
+    y = _validate.tensor("y", y)
+    if X.dim() != 2 or X.shape[1] != 2:
+        raise ValueError(f"X must have shape (N, 2) for a plane, got shape {tuple(X.shape)}")
+    if y.dtype != torch.int64 or y.shape != (X.shape[0],):
+        raise ValueError(
+            f"y must be an int64 tensor of shape ({X.shape[0]},) to match X, got a {y.dtype} "
+            f"tensor of shape {tuple(y.shape)}"
+        )
+    resolution = _validate.positive_int("resolution", resolution)
+    padding = _validate.non_negative_float("padding", padding)
+
+    with torch.no_grad():
+        lo = X.min(dim=0).values - padding
+        hi = X.max(dim=0).values + padding
+        g0 = torch.linspace(lo[0].item(), hi[0].item(), resolution, dtype=X.dtype, device=X.device)
+        g1 = torch.linspace(lo[1].item(), hi[1].item(), resolution, dtype=X.dtype, device=X.device)
+        xx, yy = torch.meshgrid(g0, g1, indexing="xy")  # (R, R) each
+        grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R*R, 2)
+        predicted = model(grid).argmax(dim=1).reshape(resolution, resolution)  # (R, R)
+    n_classes = max(int(predicted.max()), int(y.max())) + 1
+    if n_classes > len(CLASS_STYLES):
+        raise ValueError(f"plot_decision_boundary draws at most {len(CLASS_STYLES)} classes, "
+                         f"got {n_classes}")
+
+    xx, yy, predicted = xx.cpu().numpy(), yy.cpu().numpy(), predicted.cpu().numpy()
+    tints = ListedColormap([to_rgba(s["color"], alpha=0.18) for s in CLASS_STYLES[:n_classes]])
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    levels = [k - 0.5 for k in range(n_classes + 1)]
+    ax.contourf(xx, yy, predicted, levels=levels, cmap=tints)
+    ax.contour(xx, yy, predicted, levels=levels[1:-1], colors=OKABE_ITO["black"], linewidths=1.5)
+
+    X_np, y_np = X.detach().cpu().numpy(), y.cpu().numpy()
+    for k in range(n_classes):
+        points = X_np[y_np == k]
+        style = CLASS_STYLES[k]
+        ax.scatter(points[:, 0], points[:, 1], s=18, c=style["color"], marker=style["marker"],
+                   edgecolors="white", linewidths=0.4, label=f"class {k}")
+    handles, _ = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], color=OKABE_ITO["black"], linewidth=1.5,
+                          label="decision boundary"))
+    ax.legend(handles=handles, fontsize=FONT_SIZE - 2, loc="lower left")
+    ax.set_xlabel("$x_1$", fontsize=FONT_SIZE)
+    ax.set_ylabel("$x_2$", fontsize=FONT_SIZE)
+    ax.tick_params(labelsize=FONT_SIZE - 1)
+    ax.set_aspect("equal")
+    if title is not None:
+        ax.set_title(title, fontsize=FONT_SIZE)
+    return fig
