@@ -1,0 +1,108 @@
+"""labcode.function: LinearFunction plugs the hand-written backward into autograd."""
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import pytest
+import torch
+
+import labcode.function
+from labcode import LinearFunction
+
+SHAPES = [  # (batch shape, in_features, out_features): non-square, batch of one, 1-D, 3-D
+    ((5,), 3, 2),
+    ((1,), 4, 7),
+    ((), 6, 1),
+    ((2, 3), 5, 4),
+]
+
+
+def leaves(batch_shape, in_features, out_features, bias, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(*batch_shape, in_features, generator=g, dtype=torch.float64)
+    w = torch.randn(out_features, in_features, generator=g, dtype=torch.float64)
+    b = torch.randn(out_features, generator=g, dtype=torch.float64) if bias else None
+    return [t.requires_grad_(True) for t in (x, w, b) if t is not None]
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_linear_function_passes_gradcheck(shape, bias):
+    inputs = tuple(leaves(*shape, bias))
+    assert torch.autograd.gradcheck(LinearFunction.apply, inputs)
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_linear_function_passes_gradgradcheck(shape, bias):
+    inputs = tuple(leaves(*shape, bias))
+    assert torch.autograd.gradgradcheck(LinearFunction.apply, inputs)
+
+
+def test_linear_function_accepts_explicit_none_bias():
+    x, w = leaves((4,), 3, 2, bias=False)
+    assert torch.autograd.gradcheck(lambda x, w: LinearFunction.apply(x, w, None), (x, w))
+
+
+def test_linear_function_gradients_match_functional_linear():
+    x, w, b = leaves((2, 3), 5, 4, bias=True, seed=1)
+    grad_output = torch.randn(2, 3, 4, dtype=torch.float64)
+    ours = torch.autograd.grad(LinearFunction.apply(x, w, b), (x, w, b), grad_output)
+    theirs = torch.autograd.grad(torch.nn.functional.linear(x, w, b), (x, w, b), grad_output)
+    for a, expected in zip(ours, theirs):
+        torch.testing.assert_close(a, expected)
+
+
+def test_linear_function_backward_calls_linear_backward(monkeypatch):
+    calls = []
+    original = labcode.function.linear_backward
+
+    def spy(*args):
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(labcode.function, "linear_backward", spy)
+    x, w, b = leaves((3,), 2, 4, bias=True)
+    LinearFunction.apply(x, w, b).sum().backward()
+    assert len(calls) == 1
+    torch.testing.assert_close(w.grad, torch.ones(4, 1, dtype=torch.float64) * x.sum(0))
+
+
+@pytest.mark.parametrize("needs", [
+    (True, False, False), (False, True, False), (False, False, True), (True, True, True),
+])
+def test_linear_function_backward_returns_none_for_inputs_without_grad(needs):
+    x, w, b = (t.detach() for t in leaves((5,), 3, 2, bias=True))
+    grad_output = torch.ones(5, 2, dtype=torch.float64)
+    ctx = SimpleNamespace(saved_tensors=(x, w, b), needs_input_grad=needs)
+    grads = LinearFunction.backward(ctx, grad_output)
+    expected = (grad_output @ w, grad_output.T @ x, grad_output.sum(0))
+    assert len(grads) == 3
+    for got, wanted, needed in zip(grads, expected, needs):
+        if needed:
+            torch.testing.assert_close(got, wanted)
+        else:
+            assert got is None
+
+
+def test_linear_function_backward_with_two_inputs_returns_two_gradients():
+    x, w = (t.detach() for t in leaves((5,), 3, 2, bias=False))
+    ctx = SimpleNamespace(saved_tensors=(x, w, None), needs_input_grad=(False, True))
+    grads = LinearFunction.backward(ctx, torch.ones(5, 2, dtype=torch.float64))
+    assert len(grads) == 2 and grads[0] is None
+    torch.testing.assert_close(grads[1], torch.ones(2, 5, dtype=torch.float64) @ x)
+
+
+def test_linear_function_leaves_grad_of_frozen_inputs_none():
+    x, w, b = leaves((5,), 3, 2, bias=True)
+    w.requires_grad_(False)
+    LinearFunction.apply(x, w, b).sum().backward()
+    assert w.grad is None
+    torch.testing.assert_close(x.grad, torch.ones(5, 2, dtype=torch.float64) @ w)
+    torch.testing.assert_close(b.grad, torch.full((2,), 5.0, dtype=torch.float64))
+
+
+def test_linear_function_rejects_bad_input_naming_it():
+    x, w = leaves((5,), 3, 2, bias=False)
+    with pytest.raises(ValueError, match=r"x has 3 features .*weight expects in_features=2"):
+        LinearFunction.apply(x, w.detach()[:, :2])
