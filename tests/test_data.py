@@ -1,0 +1,107 @@
+"""labcode.data: make_moons, the lab's two interleaving half-moons."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from labcode import make_moons
+
+
+@pytest.mark.parametrize("n_samples", [1, 2, 7, 100, 1001])
+def test_make_moons_shapes_dtypes_and_class_counts(n_samples):
+    X, y = make_moons(n_samples, 0.1, seed=0)
+    assert X.shape == (n_samples, 2) and X.dtype == torch.float32
+    assert y.shape == (n_samples,) and y.dtype == torch.int64
+    assert set(y.tolist()) <= {0, 1}
+    assert (y == 0).sum().item() == n_samples // 2
+    assert (y == 1).sum().item() == n_samples - n_samples // 2
+    assert torch.isfinite(X).all()
+
+
+def test_make_moons_same_seed_gives_same_data():
+    X1, y1 = make_moons(500, 0.2, seed=42)
+    X2, y2 = make_moons(500, 0.2, seed=42)
+    assert torch.equal(X1, X2) and torch.equal(y1, y2)
+
+
+def test_make_moons_different_seed_gives_different_data():
+    X1, y1 = make_moons(500, 0.2, seed=0)
+    X2, y2 = make_moons(500, 0.2, seed=1)
+    assert not torch.equal(X1, X2)
+    assert not torch.equal(y1, y2)  # the shuffle differs too
+
+
+def test_make_moons_does_not_touch_the_global_rng():
+    state = torch.random.get_rng_state()
+    make_moons(300, 0.1, seed=3)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    # and the global stream does not change the data
+    torch.manual_seed(0)
+    first = make_moons(50, 0.1, seed=3)[0]
+    torch.manual_seed(99)
+    assert torch.equal(make_moons(50, 0.1, seed=3)[0], first)
+
+
+def test_make_moons_without_noise_lies_on_the_two_half_circles():
+    X, y = make_moons(400, 0.0, seed=0)
+    X = X.double()
+    upper, lower = X[y == 0], X[y == 1]
+    # class 0: the unit upper half circle around (0, 0)
+    torch.testing.assert_close(upper.norm(dim=1), torch.ones(len(upper), dtype=torch.float64),
+                               rtol=0, atol=1e-6)
+    assert (upper[:, 1] >= -1e-7).all()
+    # class 1: the lower half of the unit circle around (1, 0.5)
+    centre = torch.tensor([1.0, 0.5], dtype=torch.float64)
+    torch.testing.assert_close((lower - centre).norm(dim=1),
+                               torch.ones(len(lower), dtype=torch.float64), rtol=0, atol=1e-6)
+    assert (lower[:, 1] <= 0.5 + 1e-7).all()
+    # the whole arcs are covered: x runs from -1 to 1 on top and from 0 to 2 below
+    torch.testing.assert_close(upper[:, 0].min().item(), -1.0, rtol=0, atol=1e-6)
+    torch.testing.assert_close(upper[:, 0].max().item(), 1.0, rtol=0, atol=1e-6)
+    torch.testing.assert_close(lower[:, 0].min().item(), 0.0, rtol=0, atol=1e-6)
+    torch.testing.assert_close(lower[:, 0].max().item(), 2.0, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("noise", [0.05, 0.1, 0.2])
+def test_make_moons_noise_has_the_requested_standard_deviation(noise):
+    # For small noise the radial residual |x - centre| - 1 is close to N(0, noise^2).
+    X, y = make_moons(20000, noise, seed=1)
+    X = X.double()
+    centres = torch.tensor([[0.0, 0.0], [1.0, 0.5]], dtype=torch.float64)[y]
+    residual = (X - centres).norm(dim=1) - 1.0
+    assert residual.std().item() == pytest.approx(noise, rel=0.05)
+    assert abs(residual.mean().item()) < noise / 5
+
+
+def test_make_moons_is_shuffled():
+    _, y = make_moons(100, 0.1, seed=0)
+    assert not torch.equal(y, torch.sort(y).values)
+
+
+def test_make_moons_puts_data_on_the_requested_device():
+    # "meta" stands in for an accelerator: it proves the argument is honoured.
+    X, y = make_moons(10, 0.1, seed=0, device="meta")
+    assert X.device.type == "meta" and y.device.type == "meta"
+    assert X.dtype == torch.float32 and y.dtype == torch.int64
+    X_cpu, _ = make_moons(10, 0.1, seed=0, device=torch.device("cpu"))
+    assert X_cpu.device.type == "cpu"
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
+    (dict(n_samples=-5), ValueError, r"n_samples must be a positive int, got -5"),
+    (dict(n_samples=100.0), TypeError, r"n_samples must be a positive int, got float 100\.0"),
+    (dict(n_samples="100"), TypeError, r"n_samples must be a positive int, got str '100'"),
+    (dict(noise=-0.1), ValueError, r"noise must be a finite number >= 0, got -0\.1"),
+    (dict(noise=math.inf), ValueError, r"noise must be a finite number >= 0, got inf"),
+    (dict(noise=math.nan), ValueError, r"noise must be a finite number >= 0, got nan"),
+    (dict(noise="0.1"), TypeError, r"noise must be a number >= 0, got str '0\.1'"),
+    (dict(seed=1.5), TypeError, r"seed must be an int, got float 1\.5"),
+    (dict(seed=None), TypeError, r"seed must be an int, got NoneType None"),
+])
+def test_make_moons_rejects_bad_arguments_naming_them(kwargs, error, match):
+    args = dict(n_samples=100, noise=0.1, seed=0) | kwargs
+    with pytest.raises(error, match=match):
+        make_moons(**args)
