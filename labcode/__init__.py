@@ -13,7 +13,8 @@ Modules, one concept each:
 * :mod:`labcode.train`: ``train``, ``accuracy``, ``History``;
 * :mod:`labcode.gradients`: checking gradients against autograd and finite differences;
 * :mod:`labcode.probes`: the Part B probes;
-* :mod:`labcode.plotting`: the book's shared figures (matplotlib imported only when drawing).
+* :mod:`labcode.plotting`: the book's shared figures (matplotlib imported only when drawing);
+* :mod:`labcode.checks`: self-checks a student runs on their own code.
 """
 from .data import make_moons
 from .function import LinearFunction
@@ -46,6 +47,8 @@ from .probes import (
     toy_network,
 )
 from .train import History, accuracy, train
+from . import checks  # after the modules it checks against
+from .checks import CheckReport, check_linear_backward, check_mlp, check_training
 
 __all__ = [
     "ACTIVATIONS", "MLP", "GradientComparison", "GradientProbe", "History", "LinearFunction",
@@ -56,4 +59,5 @@ __all__ = [
     "plot_decision_boundary", "plot_training_curves",
     "precision_comparison", "random_linear_problem", "relative_error", "run_gradcheck",
     "toy_network", "train",
+    "checks", "CheckReport", "check_linear_backward", "check_mlp", "check_training",
 ]
