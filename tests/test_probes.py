@@ -1,0 +1,211 @@
+"""labcode.probes: the Part B probes return the numbers the book quotes.
+
+The gradient probe is checked against a computation done here by hand, in plain Python
+arithmetic from TOY_PARAMETERS (no torch, no autograd):
+h = relu(W1 x + b1), p = softmax(W2 h + b2), L = -log p_y,
+dL/dz = p - onehot(y), dL/dW2[c, j] = (p_c - [c = y]) h_j, and so on down the chain.
+"""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from labcode import (
+    TOY_INPUT,
+    TOY_LABEL,
+    TOY_LR,
+    TOY_PARAMETERS,
+    TOY_WEIGHT,
+    GradientProbe,
+    ManualLinear,
+    gradient_probe,
+    nonlinearity_probe,
+    toy_network,
+)
+
+W1_NAME, B1_NAME, W2_NAME, B2_NAME = ("layers.0.weight", "layers.0.bias",
+                                      "layers.2.weight", "layers.2.bias")
+
+
+def hand_forward(params, x=TOY_INPUT, y=TOY_LABEL):
+    W1, b1, W2, b2 = (params[k] for k in (W1_NAME, B1_NAME, W2_NAME, B2_NAME))
+    pre = [sum(W1[i][j] * x[j] for j in range(2)) + b1[i] for i in range(2)]
+    h = [max(0.0, a) for a in pre]
+    z = [sum(W2[c][j] * h[j] for j in range(2)) + b2[c] for c in range(2)]
+    m = max(z)
+    e = [math.exp(zc - m) for zc in z]
+    p = [ec / sum(e) for ec in e]
+    return {"pre": pre, "h": h, "z": z, "p": p, "loss": -math.log(p[y])}
+
+
+def hand_gradients(params, x=TOY_INPUT, y=TOY_LABEL):
+    f = hand_forward(params, x, y)
+    W2 = params[W2_NAME]
+    dz = [f["p"][c] - (1.0 if c == y else 0.0) for c in range(2)]
+    dW2 = [[dz[c] * f["h"][j] for j in range(2)] for c in range(2)]
+    dh = [sum(W2[c][j] * dz[c] for c in range(2)) for j in range(2)]
+    dpre = [dh[j] * (1.0 if f["pre"][j] > 0 else 0.0) for j in range(2)]
+    dW1 = [[dpre[i] * x[j] for j in range(2)] for i in range(2)]
+    return {W1_NAME: dW1, B1_NAME: dpre, W2_NAME: dW2, B2_NAME: dz}
+
+
+def sgd_step(params, grads, lr):
+    def step(p, g):
+        return [step(pi, gi) for pi, gi in zip(p, g)] if isinstance(p, (list, tuple)) else p - lr * g
+    return {k: step(params[k], grads[k]) for k in params}
+
+
+def weight_of(params, where=TOY_WEIGHT):
+    name, (row, col) = where
+    return params[name][row][col]
+
+
+# ---- the toy network ------------------------------------------------------------------
+
+def test_toy_weight_is_an_output_weight_from_hidden_unit_to_logit():
+    name, index = TOY_WEIGHT
+    assert name == W2_NAME and len(index) == 2  # dL/dW2[c, j] = (p_c - [c = y]) h_j applies
+
+
+@pytest.mark.parametrize("manual", [False, True])
+def test_toy_network_carries_the_fixed_parameters(manual):
+    model = toy_network(manual=manual)
+    params = dict(model.named_parameters())
+    assert set(params) == set(TOY_PARAMETERS)
+    for name, value in TOY_PARAMETERS.items():
+        assert torch.equal(params[name], torch.tensor(value, dtype=torch.float64)), name
+    assert model.activation == "relu"
+    assert all(isinstance(l, ManualLinear) == manual for l in model.linear_layers())
+
+
+def test_toy_network_forward_matches_the_hand_computation():
+    f = hand_forward(TOY_PARAMETERS)
+    logits = toy_network()(torch.tensor([TOY_INPUT], dtype=torch.float64))[0]
+    torch.testing.assert_close(logits, torch.tensor(f["z"], dtype=torch.float64))
+
+
+def test_toy_input_makes_the_predicted_class_wrong():
+    # The probe is interesting because the model is wrong at the start: p_y < 1/2.
+    assert hand_forward(TOY_PARAMETERS)["p"][TOY_LABEL] < 0.5
+
+
+# ---- the gradient probe ---------------------------------------------------------------
+
+@pytest.mark.parametrize("manual", [False, True])
+@pytest.mark.parametrize("lr", [TOY_LR, 0.1])
+def test_gradient_probe_matches_the_hand_computation(lr, manual):
+    probe = gradient_probe(lr=lr, manual=manual)
+    assert isinstance(probe, GradientProbe)
+    before = hand_forward(TOY_PARAMETERS)
+    grads = hand_gradients(TOY_PARAMETERS)
+    after_params = sgd_step(TOY_PARAMETERS, grads, lr)
+    after = hand_forward(after_params)
+
+    approx = lambda v: pytest.approx(v, rel=1e-12, abs=1e-12)  # noqa: E731
+    assert probe.hidden == approx(tuple(before["h"]))
+    assert probe.logits == approx(tuple(before["z"]))
+    assert probe.probabilities == approx(tuple(before["p"]))
+    # dL/dW2[1, 0] = (p_1 - 1) * h_0 for the book's weight and label
+    (c, j) = TOY_WEIGHT[1]
+    expected_gradient = (before["p"][c] - (1.0 if c == TOY_LABEL else 0.0)) * before["h"][j]
+    assert expected_gradient == approx(weight_of(grads))
+    assert probe.gradient == approx(expected_gradient)
+    assert probe.step == approx(-lr * expected_gradient)
+    assert probe.weight_before == weight_of(TOY_PARAMETERS)
+    assert probe.weight_after == approx(weight_of(TOY_PARAMETERS) - lr * expected_gradient)
+    assert probe.loss_before == approx(before["loss"])
+    assert probe.loss_after == approx(after["loss"])
+    assert probe.lr == lr
+
+
+def test_gradient_probe_answers_the_students_questions():
+    probe = gradient_probe()
+    f = hand_forward(TOY_PARAMETERS)
+    assert probe.gradient < 0  # increasing W2[1, 0] raises the right logit: the loss falls
+    assert probe.step > 0  # so SGD moves the weight up
+    assert probe.weight_after > probe.weight_before
+    assert probe.loss_after < probe.loss_before
+    # rough magnitude: |p_1 - 1| * h_0, both of which a student can estimate
+    assert abs(probe.gradient) == pytest.approx((1 - f["p"][1]) * f["h"][0])
+
+
+def test_gradient_probe_manual_and_autograd_agree_exactly_enough():
+    ours, theirs = gradient_probe(manual=True), gradient_probe(manual=False)
+    for field in ("gradient", "step", "weight_after", "loss_before", "loss_after"):
+        assert getattr(ours, field) == pytest.approx(getattr(theirs, field), rel=1e-14, abs=1e-15)
+
+
+def test_gradient_probe_does_not_touch_the_global_rng():
+    state = torch.random.get_rng_state()
+    gradient_probe()
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("lr, error, match", [
+    (0.0, ValueError, r"lr must be a positive, finite number, got 0\.0"),
+    (-0.5, ValueError, r"lr must be a positive, finite number, got -0\.5"),
+    ("0.5", TypeError, r"lr must be a positive number, got str '0\.5'"),
+])
+def test_gradient_probe_rejects_bad_lr_naming_it(lr, error, match):
+    with pytest.raises(error, match=match):
+        gradient_probe(lr=lr)
+
+
+# ---- the nonlinearity probe -----------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def default_probe():
+    return nonlinearity_probe()  # the call the book makes
+
+
+def test_nonlinearity_probe_default_reaches_the_books_numbers(default_probe):
+    p = default_probe
+    assert p.activation == "relu"
+    assert p.test_accuracy_with >= 0.97
+    assert p.test_accuracy_without < 0.9
+    assert p.test_accuracy_without <= p.linear_model_accuracy + 0.005
+    assert p.collapse_max_error < 1e-5
+
+
+def test_nonlinearity_probe_linear_baseline_agrees_with_logistic_regression(
+        default_probe, logistic_regression_accuracy):
+    # Both see the same data (moons seeds 0 and 1, noise 0.1, 1,000 points).
+    assert default_probe.linear_model_accuracy == pytest.approx(logistic_regression_accuracy,
+                                                                abs=0.005)
+
+
+def test_nonlinearity_probe_returns_full_curves(default_probe):
+    p = default_probe
+    for history in (p.with_activation, p.without_activation):
+        assert len(history.loss) == len(history.accuracy) == len(history.val_accuracy) == 300
+        assert history.loss[-1] < history.loss[0]
+    assert p.with_activation.val_accuracy[-1] == pytest.approx(p.test_accuracy_with)
+    assert p.without_activation.val_accuracy[-1] == pytest.approx(p.test_accuracy_without)
+    assert p.with_activation.loss[-1] < p.without_activation.loss[-1]
+
+
+def test_nonlinearity_probe_honours_its_arguments():
+    p = nonlinearity_probe(n_samples=200, epochs=20, activation="tanh", hidden_features=(8,))
+    assert p.activation == "tanh"
+    assert len(p.with_activation.loss) == len(p.without_activation.val_accuracy) == 20
+    assert p.collapse_max_error < 1e-5
+    # accuracies are fractions of 200 held-out points
+    for acc in (p.test_accuracy_with, p.test_accuracy_without, p.linear_model_accuracy):
+        assert acc * 200 == pytest.approx(round(acc * 200), abs=1e-4)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(activation=None), ValueError, r"activation must name the nonlinearity.*got None"),
+    (dict(activation="swish"), ValueError, r"activation must be one of .* got 'swish'"),
+    (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
+    (dict(noise=-1.0), ValueError, r"noise must be a finite number >= 0, got -1\.0"),
+    (dict(epochs=0), ValueError, r"epochs must be a positive int, got 0"),
+    (dict(lr=-1.0), ValueError, r"lr must be a positive, finite number, got -1\.0"),
+    (dict(hidden_features=(8, 0)), ValueError,
+     r"hidden_features\[1\] must be a positive int, got 0"),
+])
+def test_nonlinearity_probe_rejects_bad_arguments_naming_them(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        nonlinearity_probe(**kwargs)
