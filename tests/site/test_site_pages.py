@@ -1,0 +1,171 @@
+"""Every page of _toc.yml, in Chromium, as a reader meets it (run with `pytest -m site`)."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+
+import _sitetools as st
+
+pytestmark = [pytest.mark.site, pytest.mark.timeout(300)]
+
+
+def _fmt(items):
+    return "\n  " + "\n  ".join(map(str, items))
+
+
+def test_toc_pages_are_built(built_site, toc):
+    assert toc, "_toc.yml lists no pages"
+    # The root index.html exists (it redirects to the toc root) and every toc page was built.
+    assert (built_site / "index.html").is_file()
+    assert [p.docname for p in toc if not p.html.is_file()] == []
+
+
+def test_no_console_errors(site, toc_page):
+    v = site.visit(toc_page)
+    assert v.console_errors == [], (
+        f"{toc_page.docname}: console errors (desktop and phone visit, fresh reader):"
+        + _fmt(v.console_errors))
+
+
+def test_no_failed_requests_to_the_site(site, toc_page):
+    v = site.visit(toc_page)
+    # Requests to other hosts (MathJax's CDN, thebe) fail offline by design and are not counted.
+    assert v.failed_own == [], f"{toc_page.docname}: failed requests to the site itself:" + _fmt(v.failed_own)
+
+
+def test_internal_links_and_anchors_resolve(site, server, toc_page):
+    v = site.visit(toc_page)
+    own = [link for link in v.links if server.is_own(link["href"])]
+    assert own, f"{toc_page.docname}: no internal links at all (navigation missing?)"
+    broken = []
+    for link in own:
+        parts = urlsplit(link["href"])
+        target = server.local_file(link["href"])
+        if not target.is_file():
+            broken.append(f"{link['raw']!r} ({link['text']!r}): no file {target.relative_to(st.HTML_DIR)}")
+            continue
+        frag = unquote(parts.fragment)
+        if frag and target.suffix == ".html" and frag not in st.ids_in(target):
+            broken.append(f"{link['raw']!r} ({link['text']!r}): no id {frag!r} in "
+                          f"{target.relative_to(st.HTML_DIR)}")
+    assert broken == [], f"{toc_page.docname}: internal links that do not resolve:" + _fmt(broken)
+
+
+def test_images_load_and_have_meaningful_alt(site, toc_page):
+    v = site.visit(toc_page)
+    bad = []
+    for img in v.images:
+        if not img["naturalWidth"]:
+            bad.append(f"does not load: {img['src'][:120]}")
+        problem = st.alt_problem(img["alt"])
+        if problem:
+            bad.append(f"{problem} <- {img['src'][:120]}")
+    assert bad == [], f"{toc_page.docname}: images:" + _fmt(bad)
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_axe_no_critical_or_serious(site, toc_page, mode):
+    v = site.visit(toc_page)
+    if mode == "dark" and not v.dark_mode:
+        pytest.skip("the theme offers no dark mode on this page (no colour-mode button)")
+    assert mode in v.axe
+    severe = [f"{x['impact']} {x['id']}: {x['help']} -> " + "; ".join(n["target"] for n in x["nodes"][:5])
+              for x in v.axe[mode] if x["impact"] in ("critical", "serious")]
+    assert severe == [], f"{toc_page.docname} ({mode} mode): axe-core violations:" + _fmt(severe)
+
+
+def test_axe_moderate_only_from_the_theme(site, toc_page):
+    """Moderate and minor findings are printed in the report; none may sit in our own content."""
+    v = site.visit(toc_page)
+    ours = [f"{mode}: {x['impact']} {x['id']}: {n['target']} {n['html'][:100]}"
+            for mode, vs in v.axe.items() for x in vs if x["impact"] in ("moderate", "minor")
+            for n in x["nodes"] if n["inArticle"]]
+    assert ours == [], f"{toc_page.docname}: axe findings inside the page's own content:" + _fmt(ours)
+
+
+def test_phone_width_no_horizontal_scroll_and_figures_fit(site, toc_page):
+    v = site.visit(toc_page)
+    m = v.phone
+    problems = []
+    if m["innerWidth"] != st.PHONE["width"]:
+        problems.append(f"the layout is {m['innerWidth']} px wide on a {st.PHONE['width']} px screen "
+                        f"(something too wide makes the phone zoom out)")
+    if m["scrollWidth"] > m["clientWidth"] + 1 or m["scrolledX"] > 0:
+        problems.append(f"the page scrolls sideways: scrollWidth {m['scrollWidth']} > {m['clientWidth']} "
+                        f"(scrollX after scrolling right: {m['scrolledX']})")
+    problems += [f"text wider than the screen: {w}" for w in m["wide"]]
+    problems += [f"figure not scaled to the screen: {i}" for i in m["imgs"]
+                 if i["visible"] and (i["width"] > st.PHONE["width"] or i["right"] > st.PHONE["width"] + 1)]
+    assert problems == [], f"{toc_page.docname} at {st.PHONE['width']}x{st.PHONE['height']}:" + _fmt(problems)
+
+
+def test_screenshots_saved(site, toc_page):
+    v = site.visit(toc_page)
+    names = {p.name for p in v.screenshots}
+    assert {f"{toc_page.slug}-desktop.png", f"{toc_page.slug}-phone.png"} <= names
+    for path in v.screenshots:
+        data = Path(path).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000, path
+
+
+# --------------------------------------------------------------------------------------------
+# Launch buttons
+# --------------------------------------------------------------------------------------------
+def _repo_parts(cfg):
+    repo = cfg.get("repository") or {}
+    url = str(repo.get("url", "")).rstrip("/")
+    m = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)(\.git)?", url)
+    assert m, f"_config.yml repository.url must be a GitHub repository URL, got {url!r}"
+    branch = repo.get("branch")
+    assert branch, "_config.yml repository.branch is not set (the theme would guess 'master')"
+    return m.group(1), m.group(2), str(branch)
+
+
+def test_launch_buttons(site, server, toc_page):
+    cfg = st.book_config()
+    launch = cfg.get("launch_buttons") or {}
+    binderhub = str(launch.get("binderhub_url", "")).rstrip("/")
+    assert binderhub, "_config.yml launch_buttons.binderhub_url is not set: no Binder button"
+    org, repo, branch = _repo_parts(cfg)
+    source = toc_page.source.relative_to(st.SITE_ROOT).as_posix()
+    v = site.visit(toc_page)
+    hrefs = [link["href"] for link in v.links]
+
+    binder = [h for h in hrefs if h.startswith(binderhub + "/")]
+    assert len(binder) == 1, (f"{toc_page.docname}: expected one Binder link, found {binder} (the theme adds "
+                              f"launch buttons only to pages with the jupytext/kernelspec header)")
+    parts = urlsplit(binder[0])
+    assert parts.path == f"/v2/gh/{org}/{repo}/{branch}", (binder[0], (org, repo, branch))
+    urlpath = parse_qs(parts.query).get("urlpath", [""])[0]
+    m = re.fullmatch(r"(?:tree|lab/tree)/(.+)", urlpath)
+    assert m and m.group(1) == source, f"Binder opens {urlpath!r}, the page's file is {source!r}"
+    assert (st.SITE_ROOT / m.group(1)).is_file()
+
+    # Colab opens .ipynb only: a Colab link to a MyST .md page would open nothing useful. The
+    # notebook may live on another branch (a deploy step can publish them), not in this tree.
+    colab_url = str(launch.get("colab_url", "")).rstrip("/")
+    for h in hrefs:
+        if colab_url and h.startswith(colab_url + "/"):
+            m = re.fullmatch(re.escape(colab_url) + r"/github/([^/]+)/([^/]+)/blob/([^/]+)/(.+)", h)
+            assert m and (m.group(1), m.group(2)) == (org, repo), f"Colab link {h} is not {org}/{repo}"
+            assert m.group(4) == str(Path(source).with_suffix(".ipynb").as_posix()), (
+                f"{toc_page.docname}: the Colab button opens {m.group(4)!r}; Colab cannot open a MyST "
+                f"Markdown page, it needs {Path(source).with_suffix('.ipynb').as_posix()!r}")
+
+    if launch.get("thebe"):
+        assert v.thebe_buttons >= 1, f"{toc_page.docname}: thebe is on in _config.yml but there is no live-code button"
+
+    ipynb = [h for h in hrefs if server.is_own(h) and urlsplit(h).path.endswith(".ipynb")]
+    assert ipynb, f"{toc_page.docname}: no download link offering the page as .ipynb"
+    with urllib.request.urlopen(ipynb[0], timeout=10) as resp:
+        nb = json.loads(resp.read().decode("utf-8"))
+    assert nb.get("nbformat") == 4 and nb.get("cells"), f"{ipynb[0]} is not a notebook"
+    assert urlsplit(ipynb[0]).path.endswith("/" + toc_page.docname + ".ipynb"), ipynb[0]
+    text = st.norm_text(" ".join("".join(c.get("source", "")) for c in nb["cells"] if c["cell_type"] == "markdown"))
+    assert st.norm_text(v.title) in text, f"the downloaded notebook does not contain the page title {v.title!r}"
