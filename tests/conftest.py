@@ -18,12 +18,6 @@ torch.set_num_threads(1)
 #: The issue's training set: 1,000 moons points, noise 0.1.
 TRAIN_SEED, TEST_SEED = 0, 1
 
-requires_cuda = pytest.mark.skipif(
-    not torch.cuda.is_available(),
-    reason="no CUDA device on this machine (torch.cuda.is_available() is False)",
-)
-
-
 @pytest.fixture(scope="session")
 def moons_train() -> tuple[torch.Tensor, torch.Tensor]:
     return labcode.make_moons(1000, 0.1, TRAIN_SEED)
