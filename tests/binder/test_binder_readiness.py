@@ -1,0 +1,255 @@
+"""Binder readiness, checked without Binder.
+
+Building the Binder image (repo2docker) in CI would take far too long, so:
+- static checks (fast, no marker): the binder/ files exist; they install jupytext, a CPU-only
+  torch pinned to the project's version, and labcode; every page's imports are provided by
+  them; every page in _toc.yml has the jupytext header that opens it as a notebook;
+- `pytest -m notebooks` (slow): every page is converted with `jupytext --to ipynb` and run
+  with nbclient in a fresh kernel, working directory book/, which is what a student who
+  pressed the Binder button does.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata as md
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BINDER = REPO / "binder"
+
+
+# --------------------------------------------------------------------------------------------
+# What the repository says
+# --------------------------------------------------------------------------------------------
+def _toc_files(node) -> list[str]:
+    out = []
+    if isinstance(node, dict):
+        if "file" in node:
+            out.append(str(node["file"]))
+        for key in ("parts", "chapters", "sections"):
+            for child in node.get(key) or []:
+                out.extend(_toc_files(child))
+    elif isinstance(node, list):
+        for child in node:
+            out.extend(_toc_files(child))
+    return out
+
+
+def toc_sources() -> list[Path]:
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    names = [str(toc["root"])] + _toc_files(toc)
+    out = []
+    for name in dict.fromkeys(re.sub(r"\.(md|ipynb)$", "", n) for n in names):
+        for suffix in (".md", ".ipynb"):
+            if (REPO / (name + suffix)).is_file():
+                out.append(REPO / (name + suffix))
+                break
+        else:
+            raise FileNotFoundError(f"_toc.yml names {name!r}, which has no .md/.ipynb file")
+    return out
+
+
+def _pages_or_none():
+    try:
+        return [p for p in toc_sources() if p.suffix == ".md"]
+    except Exception:
+        return None
+
+
+PAGES = _pages_or_none()
+PAGE_PARAMS = ([pytest.param(p, id=p.relative_to(REPO).as_posix()) for p in PAGES]
+               if PAGES else [pytest.param(None, id="no-pages")])
+
+
+def _page(p):
+    if p is None:
+        pytest.fail(f"cannot list the .md pages of {REPO / '_toc.yml'}")
+    return p
+
+
+def read_requirements(path: Path) -> tuple[list[str], list[str]]:
+    """(pip options such as --extra-index-url, requirement lines), comments dropped."""
+    options, reqs = [], []
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        (options if line.startswith("-") and not line.startswith(("-e", "--editable")) else reqs).append(line)
+    return options, reqs
+
+
+def req_name(line: str) -> str:
+    m = re.match(r"([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+    return canon(m.group(1)) if m else ""
+
+
+def canon(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def front_matter(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    m = re.match(r"---\s*\n(.*?)\n---\s*\n", text, re.S)
+    return (yaml.safe_load(m.group(1)) or {}) if m else {}
+
+
+# --------------------------------------------------------------------------------------------
+# Static checks
+# --------------------------------------------------------------------------------------------
+def test_binder_files_exist():
+    assert BINDER.is_dir(), "no binder/ folder: repo2docker would fall back to the root files"
+    assert (BINDER / "requirements.txt").is_file() or (BINDER / "environment.yml").is_file()
+    runtime = (BINDER / "runtime.txt").read_text(encoding="utf-8").strip()
+    assert re.fullmatch(r"python-3\.\d+", runtime), f"binder/runtime.txt: {runtime!r}"
+    assert runtime == f"python-{sys.version_info[0]}.{sys.version_info[1]}", (
+        f"Binder runs {runtime}, the pages are built and tested with Python "
+        f"{sys.version_info[0]}.{sys.version_info[1]}")
+
+
+def test_binder_installs_jupytext_and_a_cpu_only_torch_pinned_like_the_project():
+    options, reqs = read_requirements(BINDER / "requirements.txt")
+    names = {req_name(r): r for r in reqs}
+    assert "jupytext" in names, "binder/requirements.txt does not install jupytext: .md pages open as text"
+    assert "torch" in names, "binder/requirements.txt does not install torch"
+    torch_line = names["torch"].replace(" ", "")
+    m = re.fullmatch(r"torch==(\d+\.\d+\.\d+)(\+cpu)?", torch_line)
+    assert m, f"torch must be pinned exactly (==), got {names['torch']!r}"
+    _, root_reqs = read_requirements(REPO / "requirements.txt")
+    root_torch = [r.replace(" ", "") for r in root_reqs if req_name(r) == "torch"]
+    assert root_torch == [f"torch=={m.group(1)}"], f"Binder torch {torch_line} vs the project's {root_torch}"
+    cpu_index = [o for o in options if re.match(r"--(extra-)?index-url\s*=?\s*\S+/whl/cpu/?$", o)]
+    assert cpu_index, ("binder/requirements.txt must take torch from PyTorch's CPU wheel index "
+                       "(--extra-index-url .../whl/cpu); PyPI's Linux torch is the CUDA build, several GB")
+    assert m.group(2) == "+cpu" or any(o.startswith("--index-url") for o in cpu_index), (
+        "with only an *extra* index, pip may still pick PyPI's CUDA torch: pin torch==X+cpu")
+
+
+def test_binder_installs_labcode():
+    _, reqs = read_requirements(BINDER / "requirements.txt")
+    in_reqs = any(re.fullmatch(r"(-e|--editable)?\s*\.{1,2}/?", r) for r in reqs)
+    post = BINDER / "postBuild"
+    in_post = post.is_file() and re.search(
+        r"^\s*(python\d?(\.\d+)?\s+-m\s+)?pip\s+install\b[^\n]*\s(-e\s+)?\.(\s|$)",
+        post.read_text(encoding="utf-8"), re.M)
+    assert in_reqs or in_post, "nothing in binder/ installs labcode (pip install -e . in postBuild)"
+    if post.is_file():
+        text = post.read_text(encoding="utf-8")
+        assert text.startswith("#!"), "binder/postBuild needs a shebang line (repo2docker executes it)"
+
+
+def test_jupyterlab_opens_markdown_pages_as_notebooks():
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    interface = (cfg.get("launch_buttons") or {}).get("notebook_interface", "classic")
+    post = (BINDER / "postBuild").read_text(encoding="utf-8") if (BINDER / "postBuild").is_file() else ""
+    if interface == "jupyterlab":
+        # JupyterLab opens .md in its text editor unless jupytext is made the default viewer.
+        assert re.search(r"jupytext-config\s+set-default-viewer\b", post) or (
+            BINDER / "jupyter-config").exists() or list(BINDER.glob("**/default_setting_overrides.json")), (
+            "launch_buttons.notebook_interface is jupyterlab, but nothing in binder/ makes jupytext's "
+            "notebook view the default for Markdown: the Binder button would open the page as text")
+
+
+def _binder_closure() -> set[str]:
+    """Distribution names Binder installs: its requirements and (from this environment's
+    metadata) their dependencies, plus labcode."""
+    _, reqs = read_requirements(BINDER / "requirements.txt")
+    todo = [req_name(r) for r in reqs if req_name(r)]
+    seen = {"labcode"}
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        try:
+            requires = md.requires(name) or []
+        except md.PackageNotFoundError:
+            continue
+        for r in requires:
+            if "extra ==" in r:
+                continue
+            todo.append(req_name(r))
+    return seen
+
+
+def _imports(source: str) -> set[str]:
+    mods = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            mods.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            mods.add(node.module.split(".")[0])
+    return mods
+
+
+def test_every_import_in_the_pages_is_installed_by_binder():
+    import jupytext
+
+    provided = _binder_closure()
+    module_dists = md.packages_distributions()
+    missing = []
+    for page in PAGES or []:
+        nb = jupytext.read(page)
+        code = "\n".join(
+            "\n".join(l for l in c.source.splitlines() if not l.lstrip().startswith(("%", "!")))
+            for c in nb.cells if c.cell_type == "code")
+        for mod in sorted(_imports(code)):
+            if mod in sys.stdlib_module_names or mod == "labcode":
+                continue
+            dists = {canon(d) for d in module_dists.get(mod, [])}
+            if not dists:
+                missing.append(f"{page.name}: import {mod} (not installed here either)")
+            elif not dists & provided:
+                missing.append(f"{page.name}: import {mod} (from {sorted(dists)}) is not installed by binder/")
+    assert PAGES, "no .md pages found from _toc.yml"
+    assert missing == [], "pages import what Binder does not install:\n  " + "\n  ".join(missing)
+
+
+@pytest.mark.parametrize("page", PAGE_PARAMS)
+def test_page_has_the_jupytext_header(page):
+    page = _page(page)
+    fm = front_matter(page)
+    rep = ((fm.get("jupytext") or {}).get("text_representation") or {})
+    assert rep.get("format_name") == "myst", (
+        f"{page.relative_to(REPO)}: no jupytext MyST header (jupytext.text_representation.format_name: "
+        f"myst): Binder opens it as plain Markdown, and the book gives it no launch buttons")
+    kernel = fm.get("kernelspec") or {}
+    assert kernel.get("name") == "python3" and kernel.get("language") == "python", (
+        f"{page.relative_to(REPO)}: kernelspec {kernel!r}, expected name python3, language python")
+
+
+# --------------------------------------------------------------------------------------------
+# What a student in Binder does: open the page as a notebook and run all cells
+# --------------------------------------------------------------------------------------------
+@pytest.mark.notebooks
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("page", PAGE_PARAMS)
+def test_page_runs_as_a_notebook_in_a_fresh_kernel(page, tmp_path):
+    import nbformat
+    from nbclient import NotebookClient
+
+    page = _page(page)
+    out = tmp_path / (page.stem + ".ipynb")
+    # The command a student's Jupyter runs implicitly; run it as a command to test the CLI too.
+    proc = subprocess.run([sys.executable, "-m", "jupytext", "--to", "ipynb", "--output", str(out), str(page)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    nb = nbformat.read(out, as_version=4)
+    assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
+    # Executes in a fresh kernel, cwd = the page's folder (as Binder does); a cell that raises
+    # fails the test unless it is tagged raises-exception (nbclient honours that tag).
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(page.parent)}})
+    client.execute()
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error" and "raises-exception" not in c.metadata.get("tags", [])]
+    assert errors == []
+    code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+    n_code, n_run = len(code), sum(c.get("execution_count") is not None for c in code)
+    assert n_run == n_code, f"{n_run} of {n_code} code cells ran"
