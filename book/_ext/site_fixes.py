@@ -27,9 +27,14 @@ Each fix says what goes wrong without it; none hides an error, each removes its 
    Colab link goes to ``blob/<course_colab_branch>/<page>.ipynb`` instead: the deploy
    workflow writes those notebooks (``colab_notebooks.py``) and pushes them there.
 
-5. Round brackets for author-year citations: ``author_year_round`` is sphinxcontrib-bibtex's
-   ``author_year`` style with ``(Rumelhart et al., 1986)`` instead of ``[...]``. Selected
-   with ``bibtex_reference_style: author_year_round`` in ``_config.yml``.
+5. Author-year citations that read like the bibliography. ``author_year_round`` is
+   sphinxcontrib-bibtex's ``author_year`` reference style with round brackets,
+   ``(Rumelhart et al., 1986)``; the ``author_year_labels`` formatting style is pybtex's
+   ``plain`` (sorted by author, year, title) with labels in the same words,
+   ``[Rumelhart et al. 1986]``, instead of alpha labels such as
+   ``[PyTorchContributors26a]``. Works by one author in one year carry a year with a
+   letter in references.bib (``2016a``), so text and list stay unambiguous. Selected with
+   ``bibtex_reference_style`` and ``bibtex_default_style`` in ``_config.yml``.
 """
 from __future__ import annotations
 
@@ -37,7 +42,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+import pybtex.plugin
 import sphinxcontrib.bibtex.plugin
+from pybtex.style.formatting.plain import Style as PlainStyle
+from pybtex.style.labels import BaseLabelStyle
+from pybtex.style.sorting.author_year_title import SortingStyle as AuthorYearTitleSorting
 from sphinx.application import Sphinx
 from sphinxcontrib.bibtex.style.referencing import BracketStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
@@ -61,6 +70,43 @@ class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
 sphinxcontrib.bibtex.plugin.register_plugin(
     "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearReferenceStyle
 )
+
+
+def _surname(person) -> str:
+    return " ".join(person.last_names).replace("{", "").replace("}", "")
+
+
+class AuthorYearLabelStyle(BaseLabelStyle):
+    """Labels in the words of the citation: Nielsen 2015, Glorot & Bengio 2010,
+    Rumelhart et al. 1986."""
+
+    def format_labels(self, sorted_entries):
+        for entry in sorted_entries:
+            people = entry.persons.get("author") or entry.persons.get("editor") or []
+            names = [_surname(p) for p in people] or [entry.fields.get("title", entry.key)]
+            who = names[0] if len(names) == 1 else (
+                " & ".join(names) if len(names) == 2 else f"{names[0]} et al.")
+            yield f"{who} {entry.fields.get('year', 'n.d.')}"
+
+
+class BracelessAuthorYearTitleSorting(AuthorYearTitleSorting):
+    """pybtex's author-year-title order, ignoring the braces of a corporate author
+    ({PyTorch Contributors} sorted under P, not after Z)."""
+
+    def person_key(self, person) -> str:
+        return super().person_key(person).replace("{", "").replace("}", "")
+
+
+class AuthorYearLabelsStyle(PlainStyle):
+    default_label_style = "author_year_labels"
+    default_sorting_style = "author_year_title_braceless"
+
+
+pybtex.plugin.register_plugin("pybtex.style.labels", "author_year_labels", AuthorYearLabelStyle)
+pybtex.plugin.register_plugin(
+    "pybtex.style.sorting", "author_year_title_braceless", BracelessAuthorYearTitleSorting
+)
+pybtex.plugin.register_plugin("pybtex.style.formatting", "author_year_labels", AuthorYearLabelsStyle)
 
 
 def _asset_key(asset: Any) -> tuple:
