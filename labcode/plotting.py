@@ -49,7 +49,7 @@ CLASS_STYLES = (
 )
 ACCURACY_KINDS = ("training", "held-out")
 #: Font size of axis labels, titles and legends: large enough to read on a phone.
-FONT_SIZE = 11
+FONT_SIZE = 12
 
 
 def _runs(runs: History | Mapping[str, History]) -> dict[str, History]:
@@ -78,7 +78,7 @@ def _label(run: str, what: str) -> str:
 
 def plot_training_curves(runs: History | Mapping[str, History], *,
                          accuracy: Sequence[str] = ACCURACY_KINDS,
-                         figsize: tuple[float, float] = (7.5, 3.4)) -> Figure:
+                         figsize: tuple[float, float] = (7.0, 3.3)) -> Figure:
     """Loss (left panel) and accuracy (right panel) against the epoch.
 
     Args:
@@ -110,7 +110,7 @@ def plot_training_curves(runs: History | Mapping[str, History], *,
     for (name, history), style in zip(runs.items(), RUN_STYLES):
         epochs = range(1, history.epochs + 1)
         every = max(1, history.epochs // 8)
-        ax_loss.plot(epochs, history.loss, label=_label(name, "training loss"),
+        ax_loss.plot(epochs, history.loss, label=name or "training loss",
                      markevery=every, markersize=6, linewidth=2, **style)
         if "held-out" in accuracy and history.val_accuracy:
             ax_acc.plot(epochs, history.val_accuracy, label=_label(name, "held-out"),

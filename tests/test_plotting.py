@@ -66,7 +66,7 @@ def test_training_curves_runs_differ_in_colour_style_and_marker():
     fig = plot_training_curves({"ReLU": _history(), "no activation": _history()},
                                accuracy=["held-out"])
     ax_loss, ax_acc = fig.axes
-    assert _legend_labels(ax_loss) == ["ReLU: training loss", "no activation: training loss"]
+    assert _legend_labels(ax_loss) == ["ReLU", "no activation"]
     assert _legend_labels(ax_acc) == ["ReLU: held-out", "no activation: held-out"]
     first, second = ax_acc.get_lines()
     assert to_hex(first.get_color()) == OKABE_ITO["blue"].lower()
