@@ -37,7 +37,7 @@ import math
 import time
 import traceback
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -61,6 +61,14 @@ from .train import History, accuracy, train
 _PASS_COLOUR, _FAIL_COLOUR = "#0072B2", "#D55E00"
 
 
+def _where(cases: Sequence[str], every: Sequence[str] = ()) -> str:
+    if not cases:
+        return ""
+    if len(every) > 1 and set(cases) == set(every):
+        return " Seen in every case."
+    return f" Seen in: {'; '.join(cases)}."
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """One recognised mistake.
@@ -77,8 +85,7 @@ class Diagnosis:
     cases: tuple[str, ...] = ()
 
     def __str__(self) -> str:
-        where = f" Seen in: {'; '.join(self.cases)}." if self.cases else ""
-        return f"[{self.code}] {self.message}{where}"
+        return f"[{self.code}] {self.message}{_where(self.cases)}"
 
 
 @dataclass(frozen=True)
@@ -107,7 +114,8 @@ class CheckReport:
 
     ``passed`` is ``True`` only when every case passed and nothing was diagnosed.
     Renders as an HTML table in a notebook (``_repr_html_``) and as plain text
-    (``str(report)``).
+    (``str(report)``). ``seconds`` (how long the check ran) is kept out of both, so a
+    page that shows a report shows the same text on every build.
     """
 
     title: str
@@ -137,8 +145,7 @@ class CheckReport:
         n_passed = sum(c.passed for c in self.cases)
         verdict = "PASS" if self.passed else "FAIL"
         return (f"{self.title}: {verdict} ({n_passed} of {len(self.cases)} cases passed, "
-                f"{len(self.diagnoses)} diagnos{'is' if len(self.diagnoses) == 1 else 'es'}, "
-                f"{self.seconds:.2f} s)")
+                f"{len(self.diagnoses)} diagnos{'is' if len(self.diagnoses) == 1 else 'es'})")
 
     def __str__(self) -> str:
         columns = self._columns()
@@ -154,7 +161,8 @@ class CheckReport:
         lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
         if self.diagnoses:
             lines += ["", "Diagnoses:"]
-            lines += [f"  - {d}" for d in self.diagnoses]
+            names = [c.name for c in self.cases]
+            lines += [f"  - [{d.code}] {d.message}{_where(d.cases, names)}" for d in self.diagnoses]
         if self.notes:
             lines += ["", "Notes:"]
             lines += [f"  - {n}" for n in self.notes]
@@ -172,9 +180,8 @@ class CheckReport:
                f'<p><strong>{esc(self.title)}</strong>: '
                f'<strong style="color:{colour}">{"PASS" if self.passed else "FAIL"}</strong> '
                f'&mdash; {sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed, '
-               f'{len(self.diagnoses)} diagnos{"is" if len(self.diagnoses) == 1 else "es"} '
-               f'({self.seconds:.2f} s)</p>',
-               '<table>', '<thead><tr>']
+               f'{len(self.diagnoses)} diagnos{"is" if len(self.diagnoses) == 1 else "es"}</p>',
+               '<div style="overflow-x:auto"><table>', '<thead><tr>']
         out += [f'<th {cell}>{esc(h)}</th>' for h in ["case", "result", *columns, "note"]]
         out.append('</tr></thead><tbody>')
         for c in self.cases:
@@ -184,11 +191,12 @@ class CheckReport:
             out.append("<tr>" + f"<td {cell}>{esc(c.name)}</td><td {cell}>{verdict}</td>"
                        + "".join(f"<td {cell}>{esc(values.get(k, ''))}</td>" for k in columns)
                        + f"<td {cell}>{esc(c.note)}</td></tr>")
-        out.append("</tbody></table>")
+        out.append("</tbody></table></div>")
         if self.diagnoses:
             out.append("<p><strong>Diagnoses</strong></p><ul>")
             for d in self.diagnoses:
-                where = f" <em>Seen in: {esc('; '.join(d.cases))}.</em>" if d.cases else ""
+                where = _where(d.cases, [c.name for c in self.cases])
+                where = f" <em>{esc(where.strip())}</em>" if where else ""
                 out.append(f"<li><code>{esc(d.code)}</code>: {esc(d.message)}{where}</li>")
             out.append("</ul>")
         if self.notes:
@@ -322,12 +330,13 @@ def _call(fn: Callable, *args, **kwargs) -> tuple[object, BaseException | None, 
 
 def _add_exception(findings: _Findings, exc: BaseException, case: str | None, what: str,
                    hint: str = "") -> str:
+    """Record the exception as a diagnosis (full text); return a short note for the row."""
     text = _exception_text(exc)
     if isinstance(exc, NotImplementedError):
         findings.add("not_implemented", f"{what} is not implemented yet: {text}.", case)
-    else:
-        findings.add("raised", f"{what} raised {text}.{(' ' + hint) if hint else ''}", case)
-    return text
+        return "not implemented yet (NotImplementedError)"
+    findings.add("raised", f"{what} raised {text}.{(' ' + hint) if hint else ''}", case)
+    return f"raised {type(exc).__name__}"
 
 
 # ---------------------------------------------------------------- linear backward
