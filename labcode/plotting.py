@@ -78,7 +78,7 @@ def _label(run: str, what: str) -> str:
 
 def plot_training_curves(runs: History | Mapping[str, History], *,
                          accuracy: Sequence[str] = ACCURACY_KINDS,
-                         figsize: tuple[float, float] = (7.0, 3.3)) -> Figure:
+                         figsize: tuple[float, float] = (6.4, 3.2)) -> Figure:
     """Loss (left panel) and accuracy (right panel) against the epoch.
 
     Args:
@@ -87,7 +87,8 @@ def plot_training_curves(runs: History | Mapping[str, History], *,
             own colour, line style and marker.
         accuracy: which accuracies to draw: any of ``"training"`` (thin dotted line)
             and ``"held-out"`` (the run's own style; drawn only for runs that
-            recorded ``val_accuracy``).
+            recorded ``val_accuracy``). With ``["held-out"]`` alone, the panel is
+            titled "Held-out accuracy" and its legend names only the runs.
         figsize: figure size in inches.
 
     Returns:
@@ -106,6 +107,7 @@ def plot_training_curves(runs: History | Mapping[str, History], *,
     if unknown:
         raise ValueError(f"accuracy must hold only {list(ACCURACY_KINDS)}, got {list(accuracy)}")
 
+    only_held_out = tuple(accuracy) == ("held-out",)
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
     for (name, history), style in zip(runs.items(), RUN_STYLES):
         epochs = range(1, history.epochs + 1)
@@ -113,7 +115,8 @@ def plot_training_curves(runs: History | Mapping[str, History], *,
         ax_loss.plot(epochs, history.loss, label=name or "training loss",
                      markevery=every, markersize=6, linewidth=2, **style)
         if "held-out" in accuracy and history.val_accuracy:
-            ax_acc.plot(epochs, history.val_accuracy, label=_label(name, "held-out"),
+            label = (name or "held-out") if only_held_out else _label(name, "held-out")
+            ax_acc.plot(epochs, history.val_accuracy, label=label,
                         markevery=every, markersize=6, linewidth=2, **style)
         if "training" in accuracy:
             ax_acc.plot(epochs, history.accuracy, label=_label(name, "training"),
@@ -122,7 +125,7 @@ def plot_training_curves(runs: History | Mapping[str, History], *,
     ax_loss.set_yscale("log")
     ax_loss.set_title("Training loss", fontsize=FONT_SIZE)
     ax_loss.set_ylabel("cross-entropy (log scale)", fontsize=FONT_SIZE)
-    ax_acc.set_title("Accuracy", fontsize=FONT_SIZE)
+    ax_acc.set_title("Held-out accuracy" if only_held_out else "Accuracy", fontsize=FONT_SIZE)
     ax_acc.set_ylabel("fraction correct", fontsize=FONT_SIZE)
     for ax in (ax_loss, ax_acc):
         ax.set_xlabel("epoch", fontsize=FONT_SIZE)

@@ -54,6 +54,7 @@ def test_training_curves_single_run_draws_loss_and_both_accuracies():
     assert ax_loss.get_xlabel() == ax_acc.get_xlabel() == "epoch"
     assert _legend_labels(ax_loss) == ["training loss"]
     assert _legend_labels(ax_acc) == ["held-out", "training"]
+    assert ax_acc.get_title() == "Accuracy"
     (loss_line,) = ax_loss.get_lines()
     assert list(loss_line.get_xdata()) == list(range(1, 13))
     assert list(loss_line.get_ydata()) == history.loss
@@ -67,7 +68,8 @@ def test_training_curves_runs_differ_in_colour_style_and_marker():
                                accuracy=["held-out"])
     ax_loss, ax_acc = fig.axes
     assert _legend_labels(ax_loss) == ["ReLU", "no activation"]
-    assert _legend_labels(ax_acc) == ["ReLU: held-out", "no activation: held-out"]
+    assert _legend_labels(ax_acc) == ["ReLU", "no activation"]
+    assert ax_acc.get_title() == "Held-out accuracy"
     first, second = ax_acc.get_lines()
     assert to_hex(first.get_color()) == OKABE_ITO["blue"].lower()
     assert to_hex(second.get_color()) == OKABE_ITO["vermillion"].lower()
@@ -78,6 +80,12 @@ def test_training_curves_runs_differ_in_colour_style_and_marker():
 def test_training_curves_skips_held_out_when_not_recorded():
     fig = plot_training_curves(_history(val=False))
     assert _legend_labels(fig.axes[1]) == ["training"]
+
+
+def test_training_curves_labels_both_accuracies_of_named_runs():
+    fig = plot_training_curves({"ReLU": _history(), "none": _history()})
+    assert _legend_labels(fig.axes[1]) == ["ReLU: held-out", "ReLU: training",
+                                           "none: held-out", "none: training"]
 
 
 @pytest.mark.parametrize("runs, error", [
