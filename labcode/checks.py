@@ -954,6 +954,21 @@ def _reference_trajectories(model0: nn.Module, X: torch.Tensor, y: torch.Tensor,
     return out
 
 
+def _trajectory_match(train_fn: Callable, model0: nn.Module, X: torch.Tensor, y: torch.Tensor,
+                      lr: float) -> tuple[str | None, BaseException | None]:
+    """Which reference loop a short run of ``train_fn`` reproduces: its name, or ``None``."""
+    model = copy.deepcopy(model0)
+    _, exc, _ = _call(train_fn, model, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
+    if exc is not None:
+        return None, exc
+    got = _flat_parameters(model)
+    scale = _flat_parameters(model0).abs().max().item()
+    for name, params in _reference_trajectories(model0, X, y, TRAJECTORY_EPOCHS, lr).items():
+        if (got - params).abs().max().item() <= 1e-5 * scale:
+            return name, None
+    return None, None
+
+
 @_single_threaded
 def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
                    min_accuracy: float = 0.9, seed: int = 0) -> CheckReport:
@@ -1055,6 +1070,7 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
         return CheckReport(f"check_training({name})", rows, findings.diagnoses(),
                            time.perf_counter() - start)
     row(f"runs: {call}", True, "ok")
+    match, trajectory_exc = _trajectory_match(train_fn, model0, X, y, lr)
 
     n_passes = max(passes.values()) if passes else 0
     if n_passes == 0:
@@ -1107,28 +1123,28 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
 
     test_accuracy = accuracy(model, X_test, y_test) if math.isfinite(loss_after) else 0.0
     if test_accuracy < min_accuracy:
+        if match is not None and "'sgd'" in match and "without" not in match:
+            advice = ("Your loop takes plain SGD steps, which need a larger learning rate than "
+                      "Adam: run check_training(train, lr=0.5).")
+        else:
+            advice = ("With plain SGD, pass a larger lr (e.g. check_training(train, lr=0.5)); "
+                      "otherwise see the other rows.")
         findings.add("low_accuracy", f"held-out accuracy {test_accuracy:.1%} is below "
-                     f"{min_accuracy:.0%} after {epochs} epochs at lr={lr:g}. With plain SGD, pass a "
-                     "larger lr (e.g. check_training(train, lr=0.5)); otherwise see the other rows.")
+                     f"{min_accuracy:.0%} after {epochs} epochs at lr={lr:g}. {advice}")
     row(f"held-out accuracy >= {min_accuracy:.0%}", test_accuracy >= min_accuracy,
         f"{test_accuracy:.1%}")
 
-    # Second evidence: short runs against the reference loops.
-    model = copy.deepcopy(model0)
-    _, exc, _ = _call(train_fn, model, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
-    if exc is None:
-        got = _flat_parameters(model)
-        references = _reference_trajectories(model0, X, y, TRAJECTORY_EPOCHS, lr)
-        scale = before.abs().max().item()
-        matches = [ref for ref, params in references.items()
-                   if (got - params).abs().max().item() <= 1e-5 * scale]
-        match = matches[0] if matches else None
+    # Second evidence: the parameters after a short run, against the reference loops.
+    if trajectory_exc is not None:
+        row(f"parameters after {TRAJECTORY_EPOCHS} epochs", True, "not compared",
+            f"a {TRAJECTORY_EPOCHS}-epoch run raised {type(trajectory_exc).__name__}")
+    else:
         accumulates = match is not None and match.endswith("without zero_grad")
         if accumulates and "zero_grad_missing" not in findings:
             findings.add("zero_grad_missing", "gradients accumulated across steps because "
                          f"zero_grad was missing: after {TRAJECTORY_EPOCHS} epochs the parameters "
-                         f"match {match} exactly. Call optimizer.zero_grad() once per step, before "
-                         "loss.backward().")
+                         f"match {match} (and not the loop with zero_grad). Call "
+                         "optimizer.zero_grad() once per step, before loss.backward().")
         value = f"match {match}" if match else "match no reference loop"
         note = ("" if match else "not an error by itself (minibatches, momentum or another "
                 "optimizer differ from the references); the other rows decide")

@@ -523,6 +523,18 @@ def test_training_mistake_gets_its_diagnosis_first(fn, code):
         assert "zero_grad_missing" not in report.codes
 
 
+def sgd_loop(model, X, y, epochs, lr):
+    """Correct, but plain SGD: it needs a larger learning rate than the Adam default."""
+    return _full_batch_loop(model, X, y, epochs, lr, optimizer="sgd")
+
+
+def test_sgd_loop_at_adam_learning_rate_gets_lr_advice_and_passes_with_it():
+    slow = check_training(sgd_loop, **FAST)
+    assert slow.codes == ["low_accuracy"]
+    assert "plain SGD" in slow.diagnoses[0].message and "lr=0.5" in slow.diagnoses[0].message
+    assert check_training(sgd_loop, epochs=FAST["epochs"], lr=0.5).passed
+
+
 def test_missing_zero_grad_is_confirmed_by_the_trajectory():
     report = check_training(no_zero_grad_sgd, **FAST)
     assert "match labcode.train(optimizer='sgd') without zero_grad" in str(report)
