@@ -1,0 +1,34 @@
+// Accessibility fixes to the theme's markup, found by axe-core 4.14 in tests/site (WCAG 2.5.3
+// "Label in Name", axe rule label-content-name-mismatch, serious): a control's accessible name
+// must contain the text it shows, so that a speech-input user can say what they see.
+// Each fix keeps the control's meaning; none hides anything from the tests.
+(function () {
+  function fix() {
+    // Search field buttons (pydata-sphinx-theme) show "Search Ctrl+K" but are named "Search":
+    // let the visible text name them. Icon-only search buttons (no text) keep their label.
+    document.querySelectorAll(".search-button__button[aria-label]").forEach(function (button) {
+      if ((button.textContent || "").trim()) button.removeAttribute("aria-label");
+    });
+    // myst-nb's hide-input toggles show "Show code cell source" but are named "Toggle hidden
+    // content": let the visible text name them.
+    document.querySelectorAll("summary[aria-label='Toggle hidden content']").forEach(function (s) {
+      if ((s.textContent || "").trim()) s.removeAttribute("aria-label");
+    });
+    // The colour-mode button's icons carry titles ("Light", "Dark", "System Settings") that
+    // count as its visible text, while the button is named "Color mode". The icons are
+    // decorative (aria-hidden; the button's tooltip says "Color mode"): drop the titles, on the
+    // <i> before Font Awesome turns it into an <svg>, and any <title> already in the <svg>.
+    document.querySelectorAll(".theme-switch-button .theme-switch").forEach(function (icon) {
+      if (icon.tagName.toLowerCase() === "i") icon.removeAttribute("title");
+      icon.querySelectorAll("title").forEach(function (t) { t.remove(); });
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () {
+    fix();
+    // Font Awesome swaps the icons in at its own pace: redo the fix when the buttons change.
+    var observer = new MutationObserver(fix);
+    document.querySelectorAll(".theme-switch-button").forEach(function (button) {
+      observer.observe(button, { childList: true, subtree: true });
+    });
+  });
+})();
