@@ -23,9 +23,12 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 # The book under test: the repository itself unless SITE_ROOT points at another book root
 # (used to try the suite on a scratch book).
 SITE_ROOT = Path(os.environ.get("SITE_ROOT", REPO_ROOT)).resolve()
-HTML_DIR = SITE_ROOT / "_build" / "html"
-SCREENSHOT_DIR = SITE_ROOT / "_build" / "screenshots"
-REPORT_PATH = SITE_ROOT / "_build" / "site-report.json"
+# The build folder: <book root>/_build, or SITE_BUILD_DIR (a build made with --path-output X
+# has its site in X/_build/html: set SITE_BUILD_DIR=X/_build).
+BUILD_DIR = Path(os.environ.get("SITE_BUILD_DIR", SITE_ROOT / "_build")).resolve()
+HTML_DIR = BUILD_DIR / "html"
+SCREENSHOT_DIR = BUILD_DIR / "screenshots"
+REPORT_PATH = BUILD_DIR / "site-report.json"
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
