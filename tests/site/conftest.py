@@ -102,7 +102,7 @@ class Visit:
     images: list = field(default_factory=list)
     axe: dict = field(default_factory=dict)  # mode -> violations
     thebe_buttons: int = 0
-    dark_mode: str = ""  # "" when the theme has no dark mode
+    dark_mode: str = ""  # the theme reached with the colour-mode button; "" when there is none
     phone: dict = field(default_factory=dict)
     screenshots: list = field(default_factory=list)
     seconds: float = 0.0
@@ -157,8 +157,11 @@ def _run_axe(page):
 
 
 def _switch_to_dark(page) -> str:
-    """Use the theme's own colour-mode button, as a reader does. Returns the mode reached."""
+    """Use the theme's own colour-mode button, as a reader does. Returns the theme reached:
+    "dark", "" when there is no visible colour-mode button, else what the page shows."""
     buttons = page.locator(".theme-switch-button")
+    if not any(buttons.nth(i).is_visible() for i in range(buttons.count())):
+        return ""
     for i in range(buttons.count()):
         button = buttons.nth(i)
         if not button.is_visible():
@@ -170,7 +173,7 @@ def _switch_to_dark(page) -> str:
             page.wait_for_timeout(150)
         break
     mode, theme = page.evaluate(JS_THEME)
-    return theme if theme == "dark" else ""
+    return theme or f"(no data-theme; mode {mode!r})"
 
 
 class Site:
@@ -212,7 +215,7 @@ class Site:
             tab.screenshot(path=str(shot), full_page=True)
             v.screenshots.append(shot)
             v.dark_mode = _switch_to_dark(tab)
-            if v.dark_mode:
+            if v.dark_mode == "dark":
                 v.axe["dark"] = tab.evaluate(JS_AXE)  # axe is already injected
                 shot = st.SCREENSHOT_DIR / f"{page.slug}-desktop-dark.png"
                 tab.screenshot(path=str(shot), full_page=True)
@@ -355,7 +358,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             "title": v.title, "seconds": round(v.seconds, 2), "console_errors": v.console_errors,
             "external_console": v.external_console, "failed_own": v.failed_own,
             "failed_external": sorted(set(v.failed_external)), "axe_counts": axe,
-            "axe": v.axe, "dark_mode": bool(v.dark_mode), "phone": v.phone,
+            "axe": v.axe, "dark_mode": v.dark_mode, "phone": v.phone,
             "screenshots": [str(p) for p in v.screenshots],
         }
     try:
