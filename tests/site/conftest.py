@@ -217,6 +217,7 @@ class Site:
             v.dark_mode = _switch_to_dark(tab)
             if v.dark_mode == "dark":
                 v.axe["dark"] = tab.evaluate(JS_AXE)  # axe is already injected
+                tab.mouse.move(1, 1)  # no tooltip from the colour-mode button in the screenshot
                 shot = st.SCREENSHOT_DIR / f"{page.slug}-desktop-dark.png"
                 tab.screenshot(path=str(shot), full_page=True)
                 v.screenshots.append(shot)
