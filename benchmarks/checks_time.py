@@ -4,7 +4,7 @@ Prints two tables:
 
 1. seconds per check on labcode's reference implementations (median of 5 runs after
    one warm-up), and one full check (all three, as a student runs them before handing in);
-2. the planted mistakes of ``tests/test_checks.py`` per check: how many there are and
+2. the planted mistakes of ``tests/checks/test_*_checks.py`` per check: how many there are and
    how many get the expected diagnosis (the same criterion as the tests).
 
 Run: ``python benchmarks/checks_time.py`` from the repository root (about 30 s).
@@ -21,8 +21,11 @@ import torch
 import labcode
 from labcode import checks
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-import test_checks as planted  # noqa: E402  (the planted mistakes live with the tests)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "checks"))
+# the planted mistakes live with the tests of each check
+import test_linear_backward_checks as planted_linear  # noqa: E402
+import test_mlp_checks as planted_mlp  # noqa: E402
+import test_training_checks as planted_training  # noqa: E402
 
 RUNS = 5
 
@@ -53,12 +56,13 @@ def main() -> None:
         print(f"{label:<42} {t:>9.3f}")
 
     counts = []
-    linear = [checks.check_linear_backward(fn).codes == codes for fn, codes in planted.LINEAR_MISTAKES]
+    linear = [checks.check_linear_backward(fn).codes == codes
+              for fn, codes in planted_linear.LINEAR_MISTAKES]
     counts.append(("check_linear_backward", len(linear), sum(linear)))
-    mlp = [checks.check_mlp(cls).codes == codes for cls, codes in planted.MLP_MISTAKES]
+    mlp = [checks.check_mlp(cls).codes == codes for cls, codes in planted_mlp.MLP_MISTAKES]
     counts.append(("check_mlp", len(mlp), sum(mlp)))
-    training = [checks.check_training(fn, **planted.FAST).codes[:1] == [code]
-                for fn, code in planted.TRAINING_MISTAKES]
+    training = [checks.check_training(fn, **planted_training.FAST).codes[:1] == [code]
+                for fn, code in planted_training.TRAINING_MISTAKES]
     counts.append(("check_training", len(training), sum(training)))
     counts.append(("total", sum(c[1] for c in counts), sum(c[2] for c in counts)))
     print()
