@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from ..gradients import GradientComparison
 
 #: Okabe-Ito colours for the verdicts (the words PASS/FAIL carry the meaning too).
-_PASS_COLOUR, _FAIL_COLOUR = "#0072B2", "#D55E00"
+# Darkened Okabe-Ito blue and vermillion: at least 5:1 contrast on the light and the dark
+# output background (the stock #0072B2 / #D55E00 fall under 4.5:1 on one of them).
+_PASS_COLOUR, _FAIL_COLOUR = "#005A8C", "#8A3B00"
 
 
 def _where(cases: Sequence[str], every: Sequence[str] = ()) -> str:
@@ -141,7 +143,7 @@ class CheckReport:
                f'<strong style="color:{colour}">{"PASS" if self.passed else "FAIL"}</strong> '
                f'&mdash; {sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed, '
                f'{len(self.diagnoses)} diagnos{"is" if len(self.diagnoses) == 1 else "es"}</p>',
-               '<div style="overflow-x:auto"><table>', '<thead><tr>']
+               '<div style="overflow-x:auto" tabindex="0"><table>', '<thead><tr>']
         out += [f'<th {cell}>{esc(h)}</th>' for h in ["case", "result", *columns, "note"]]
         out.append('</tr></thead><tbody>')
         for c in self.cases:
