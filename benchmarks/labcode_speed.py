@@ -17,46 +17,60 @@ from torch import nn
 from torch.utils import benchmark
 
 import labcode
-from labcode._rng import seeded
 
 
-def backward_times(n: int = 256, d_in: int = 512, d_out: int = 512) -> dict[str, float]:
-    """Median seconds per backward (and per forward+backward step) of each layer."""
+def backward_times(n: int = 256, d_in: int = 512, d_out: int = 512,
+                   rounds: int = 3) -> dict[str, float]:
+    """Seconds per backward (and per forward+backward step) of each layer.
+
+    The two layers are timed in alternation, ``rounds`` times each, and the fastest
+    median of each is kept, so a burst of load on the machine hits both alike.
+    """
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(n, d_in, generator=generator).requires_grad_(True)  # a hidden layer's input
     g = torch.randn(n, d_out, generator=generator)
-    results = {}
+    timers = {}
     for name, cls in (("autograd", nn.Linear), ("hand", labcode.ManualLinear)):
-        with seeded(0):
+        with labcode.seeded(0):
             layer = cls(d_in, d_out)
         y = layer(x)
-        backward = benchmark.Timer(
+        timers[f"{name} backward"] = benchmark.Timer(
             "y.backward(g, retain_graph=True)", globals={"y": y, "g": g},
             num_threads=torch.get_num_threads())
-        step = benchmark.Timer(
+        timers[f"{name} step"] = benchmark.Timer(
             "layer(x).backward(g)", globals={"layer": layer, "x": x, "g": g},
             num_threads=torch.get_num_threads())
-        results[f"{name} backward"] = backward.blocked_autorange(min_run_time=2).median
-        results[f"{name} step"] = step.blocked_autorange(min_run_time=2).median
-    return results
+    best = {key: float("inf") for key in timers}
+    for _ in range(rounds):
+        for key, timer in timers.items():
+            best[key] = min(best[key], timer.blocked_autorange(min_run_time=1).median)
+    return best
 
 
-def time_to_97(seed: int = 0) -> tuple[float, int, float]:
-    """Seconds until the default train call first reaches 97 % held-out accuracy."""
+def time_to_97(seed: int = 0) -> tuple[float, int]:
+    """Seconds for the default train call to reach 97 % held-out accuracy.
+
+    A first run with held-out scoring finds the epoch at which 97 % is first reached;
+    a second, fresh run of exactly that many epochs (no scoring inside) is timed, and
+    its held-out accuracy is checked to be >= 97 %.
+    """
     X, y = labcode.make_moons(1000, 0.1, seed)
     X_test, y_test = labcode.make_moons(1000, 0.1, seed + 1)
-    with seeded(seed):
+    with labcode.seeded(seed):
         model = labcode.MLP(2, [32, 32], 2)
-    # One epoch at a time with the default settings, so the clock stops at 97 %.
-    # Adam's state lives in the optimizer inside train(), so instead we time the
-    # whole default call and read off the epoch at which 97 % was first reached.
-    start = time.perf_counter()
     history = labcode.train(model, X, y, X_val=X_test, y_val=y_test)
-    total = time.perf_counter() - start
     first = next((i + 1 for i, a in enumerate(history.val_accuracy) if a >= 0.97), None)
     if first is None:
         raise SystemExit(f"default train never reached 97 % held-out (seed {seed})")
-    return total * first / history.epochs, first, total
+    with labcode.seeded(seed):
+        model = labcode.MLP(2, [32, 32], 2)
+    start = time.perf_counter()
+    labcode.train(model, X, y, epochs=first)
+    seconds = time.perf_counter() - start
+    reached = labcode.accuracy(model, X_test, y_test)
+    if reached < 0.97:
+        raise SystemExit(f"timed run reached only {reached:.3f} after {first} epochs")
+    return seconds, first
 
 
 def main() -> None:
@@ -71,10 +85,11 @@ def main() -> None:
     for label, auto, hand in rows:
         print(f"{label:<42} {auto * 1e3:>12.3f} {hand * 1e3:>10.3f} {hand / auto:>14.3f} {'<= 1.1':>8}")
     print()
-    print(f"{'default train() to 97 % held-out':<42} {'seconds':>12} {'epoch':>10} {'full call s':>14} {'target':>8}")
+    time_to_97(0)  # warm-up: first-call costs (allocator, thread pool) are not training
+    print(f"{'default train() until 97 % held-out':<42} {'seconds':>12} {'epochs':>10} {'':>14} {'target':>8}")
     for seed in range(3):
-        to_97, epoch, total = time_to_97(seed)
-        print(f"{'  model/data seed ' + str(seed):<42} {to_97:>12.3f} {epoch:>10d} {total:>14.3f} {'<= 2 s':>8}")
+        seconds, epochs = time_to_97(seed)
+        print(f"{'  model/data seed ' + str(seed):<42} {seconds:>12.3f} {epochs:>10d} {'':>14} {'<= 2 s':>8}")
 
 
 if __name__ == "__main__":

@@ -34,6 +34,7 @@ from .layer import ManualLinear
 from .linear import linear_backward, linear_forward
 from .mlp import ACTIVATIONS, MLP, collapse
 from .plotting import plot_decision_boundary, plot_training_curves
+from .seeding import seeded
 from .probes import (
     TOY_INPUT,
     TOY_LABEL,
@@ -57,7 +58,7 @@ __all__ = [
     "compare_gradients", "compare_linear_backward", "finite_difference_gradient",
     "gradient_probe", "linear_backward", "linear_forward", "make_moons", "nonlinearity_probe",
     "plot_decision_boundary", "plot_training_curves",
-    "precision_comparison", "random_linear_problem", "relative_error", "run_gradcheck",
+    "precision_comparison", "random_linear_problem", "relative_error", "run_gradcheck", "seeded",
     "toy_network", "train",
     "checks", "CheckReport", "check_linear_backward", "check_mlp", "check_training",
 ]

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from labcode import MLP, History, make_moons
-from labcode._rng import seeded
+from labcode.seeding import seeded
 from labcode.plotting import (
     OKABE_ITO,
     plot_decision_boundary,

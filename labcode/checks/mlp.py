@@ -14,7 +14,7 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-from .._rng import seeded
+from ..seeding import seeded
 from ._support import Findings, add_exception, callable_name, describe, safe_call, single_threaded
 from .report import CaseResult, CheckReport
 
