@@ -6,6 +6,11 @@ Prints a table; targets from the labcode issue:
 * default ``train(MLP(2, [32, 32], 2), X, y)`` on 1,000 moons (noise 0.1) until the
   held-out accuracy first reaches 97 %: <= 2 s on 2 cores
 
+The forward + backward row is printed for context: ``LinearFunction.apply`` pays about
+50 us per call that ``nn.Linear`` does not, because ``torch.autograd.Function.apply``
+binds default arguments with ``inspect.signature`` on every call for functions written
+in the ``forward`` / ``setup_context`` / ``backward`` form (torch 2.13).
+
 Run: ``python benchmarks/labcode_speed.py`` (no arguments; about 20 s).
 """
 from __future__ import annotations
