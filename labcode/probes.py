@@ -92,8 +92,8 @@ def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:
         manual: use the hand-written backward (``MLP(..., manual=True)``).
 
     Example:
-        >>> probe = gradient_probe()
-        >>> probe.gradient < 0 and probe.loss_after < probe.loss_before
+        >>> probe = gradient_probe()  # the values are Part B's answer: predict first
+        >>> abs(probe.step - (-probe.lr * probe.gradient)) < 1e-12  # one SGD step
         True
     """
     lr = _validate.positive_float("lr", lr)
