@@ -42,8 +42,12 @@ def toc_pages(root: Path) -> list[Path]:
     return [root / f"{name}.md" for name in files]
 
 
-def convert(page: Path, repo: str, ref: str) -> nbformat.NotebookNode:
-    notebook = jupytext.read(page)
+def convert(page: Path, repo: str, ref: str) -> nbformat.NotebookNode | None:
+    """The Colab notebook of one page; None for a page of prose only (no code cells: it has
+    no jupytext header and no Colab button, and jupytext could mistake it for Pandoc)."""
+    notebook = jupytext.read(page, fmt="md:myst")
+    if not any(cell.cell_type == "code" for cell in notebook.cells):
+        return None
     setup = [
         nbformat.v4.new_markdown_cell(SETUP_MD),
         nbformat.v4.new_code_cell(SETUP_CODE.format(repo=repo, ref=ref)),
@@ -61,9 +65,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     root = Path.cwd()
     for page in toc_pages(root):
+        notebook = convert(page, args.repo, args.ref)
+        if notebook is None:
+            print(f"{page.relative_to(root)}: prose only, no notebook")
+            continue
         target = args.out / page.relative_to(root).with_suffix(".ipynb")
         target.parent.mkdir(parents=True, exist_ok=True)
-        nbformat.write(convert(page, args.repo, args.ref), target)
+        nbformat.write(notebook, target)
         print(f"{page.relative_to(root)} -> {target}")
 
 

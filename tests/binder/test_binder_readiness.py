@@ -3,10 +3,12 @@
 Building the Binder image (repo2docker) in CI would take far too long, so:
 - static checks (fast, no marker): the binder/ files exist; they install jupytext, a CPU-only
   torch pinned to the project's version, and labcode; every page's imports are provided by
-  them; every page in _toc.yml has the jupytext header that opens it as a notebook;
-- `pytest -m notebooks` (slow): every page is converted with `jupytext --to ipynb` and run
-  with nbclient in a fresh kernel, working directory book/, which is what a student who
-  pressed the Binder button does.
+  them; every page in _toc.yml that has code cells has the jupytext header that opens it as a
+  notebook (and gives it launch buttons), and a page without that header has no code cell
+  (and a page with it has one: a prose page with the header would offer an empty notebook);
+- `pytest -m notebooks` (slow): every page with code cells is converted with
+  `jupytext --to ipynb` and run with nbclient in a fresh kernel, working directory book/,
+  which is what a student who pressed the Binder button does.
 """
 
 from __future__ import annotations
@@ -66,6 +68,20 @@ def _pages_or_none():
 PAGES = _pages_or_none()
 PAGE_PARAMS = ([pytest.param(p, id=p.relative_to(REPO).as_posix()) for p in PAGES]
                if PAGES else [pytest.param(None, id="no-pages")])
+
+# A MyST code cell: a fence of 3+ backticks or tildes whose info string is {code-cell}.
+CODE_CELL_RX = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*\{code-cell\}", re.M)
+
+
+def has_code_cells(path: Path) -> bool:
+    return bool(CODE_CELL_RX.search(path.read_text(encoding="utf-8")))
+
+
+# The pages Binder can run: those with code cells (a page of prose only has no header and
+# no launch buttons, so nobody opens it as a notebook).
+CODE_PAGES = [p for p in PAGES or [] if has_code_cells(p)]
+CODE_PAGE_PARAMS = ([pytest.param(p, id=p.relative_to(REPO).as_posix()) for p in CODE_PAGES]
+                    if CODE_PAGES else [pytest.param(None, id="no-code-pages")])
 
 
 def _page(p):
@@ -195,7 +211,9 @@ def test_every_import_in_the_pages_is_installed_by_binder():
     module_dists = md.packages_distributions()
     missing = []
     for page in PAGES or []:
-        nb = jupytext.read(page)
+        # The pages are MyST; a prose page has no header to say so, and jupytext would guess
+        # Pandoc Markdown from its ::: fences.
+        nb = jupytext.read(page, fmt="md:myst")
         code = "\n".join(
             "\n".join(l for l in c.source.splitlines() if not l.lstrip().startswith(("%", "!")))
             for c in nb.cells if c.cell_type == "code")
@@ -211,14 +229,37 @@ def test_every_import_in_the_pages_is_installed_by_binder():
     assert missing == [], "pages import what Binder does not install:\n  " + "\n  ".join(missing)
 
 
+def test_code_cell_pattern_tells_code_pages_from_prose():
+    """The regex that decides which pages must be notebooks, on known snippets."""
+    for text in ("```{code-cell} ipython3\nx = 1\n```\n", "````{code-cell}\n````\n",
+                 "- item\n\n  ```{code-cell} ipython3\n  x\n  ```\n", "~~~{code-cell} python\n~~~\n"):
+        assert CODE_CELL_RX.search(text), text
+    for text in ("```python\nx = 1\n```\n", "Write `{code-cell}` blocks\n", "```{note}\nx\n```\n"):
+        assert not CODE_CELL_RX.search(text), text
+
+
+def test_the_book_has_notebook_pages():
+    assert PAGES, "no .md pages found from _toc.yml"
+    assert CODE_PAGES, "no page in _toc.yml has a code cell: nothing for Binder to run"
+
+
 @pytest.mark.parametrize("page", PAGE_PARAMS)
 def test_page_has_the_jupytext_header(page):
+    """Every page with code cells is a notebook (jupytext header); a page without the header
+    has no code cell; a page with the header has at least one."""
     page = _page(page)
     fm = front_matter(page)
+    code = has_code_cells(page)
+    if not code:
+        assert "jupytext" not in fm and "kernelspec" not in fm, (
+            f"{page.relative_to(REPO)} has no code cell but the jupytext/kernelspec header: the book "
+            f"executes it for nothing and its Binder, Colab and Live Code buttons open an empty notebook")
+        return
     rep = ((fm.get("jupytext") or {}).get("text_representation") or {})
     assert rep.get("format_name") == "myst", (
-        f"{page.relative_to(REPO)}: no jupytext MyST header (jupytext.text_representation.format_name: "
-        f"myst): Binder opens it as plain Markdown, and the book gives it no launch buttons")
+        f"{page.relative_to(REPO)} has code cells but no jupytext MyST header "
+        f"(jupytext.text_representation.format_name: myst): the book does not execute them, Binder "
+        f"opens the page as plain Markdown, and the book gives it no launch buttons")
     kernel = fm.get("kernelspec") or {}
     assert kernel.get("name") == "python3" and kernel.get("language") == "python", (
         f"{page.relative_to(REPO)}: kernelspec {kernel!r}, expected name python3, language python")
@@ -229,7 +270,7 @@ def test_page_has_the_jupytext_header(page):
 # --------------------------------------------------------------------------------------------
 @pytest.mark.notebooks
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("page", PAGE_PARAMS)
+@pytest.mark.parametrize("page", CODE_PAGE_PARAMS)
 def test_page_runs_as_a_notebook_in_a_fresh_kernel(page, tmp_path):
     import nbformat
     from nbclient import NotebookClient
