@@ -54,6 +54,10 @@ AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.mi
 # --------------------------------------------------------------------------------------------
 # The book's table of contents and configuration
 # --------------------------------------------------------------------------------------------
+# A MyST code cell: a fence of 3+ backticks or tildes whose info string is {code-cell}.
+CODE_CELL_RX = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*\{code-cell\}", re.M)
+
+
 @dataclass(frozen=True)
 class TocPage:
     docname: str  # e.g. "book/lesson" (Sphinx docname: path from the book root, no suffix)
@@ -63,6 +67,15 @@ class TocPage:
     @property
     def slug(self) -> str:
         return self.docname.replace("/", "__")
+
+    @property
+    def executable(self) -> bool:
+        """A notebook page: an .ipynb, or a MyST page with code cells. These pages carry the
+        jupytext header (tests/binder checks it) and get launch buttons; prose pages do not."""
+        if self.source.suffix == ".ipynb":
+            return True
+        return self.source.suffix == ".md" and bool(
+            CODE_CELL_RX.search(self.source.read_text(encoding="utf-8")))
 
     @property
     def url_path(self) -> str:

@@ -56,6 +56,37 @@ JS_AXE = """async () => {
     })}));
 }"""
 
+# Waits for MathJax's first typesetting (MathJax.startup.promise), then reports what it made of
+# every formula: the .math elements Sphinx wrote (each must hold an <mjx-container>), the
+# <mjx-merror> nodes (a TeX error, shown in red by the noerrors extension) and, from MathJax's
+# own list of typeset formulas, each error with its TeX source, including undefined macros
+# (noundefined shows them as red text beginning with a backslash, without an merror).
+JS_MATH = """async () => {
+  const mathElements = Array.from(document.querySelectorAll('.math'));
+  const ready = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
+  const script = !!document.querySelector('script[src*="mathjax" i]');
+  const t0 = Date.now();  // Sphinx adds MathJax only to pages with math: wait only there
+  while ((script || mathElements.length) && !ready() && Date.now() - t0 < 15000)
+    await new Promise(done => setTimeout(done, 100));
+  const base = {mathElements: mathElements.length, script, loaded: !!ready()};
+  if (!ready()) return {...base, containers: 0, unrendered: [], merrors: 0, problems: []};
+  await MathJax.startup.promise;
+  const problems = [];
+  for (const item of MathJax.startup.document.math) {
+    item.root.walkTree(node => {
+      if (node.isKind('merror'))
+        problems.push(`TeX error "${node.attributes.get('data-mjx-error') || '?'}" in: ${item.math.slice(0, 120)}`);
+      else if (node.isKind('mtext') && node.attributes.get('mathcolor') === 'red' && node.getText().startsWith('\\\\'))
+        problems.push(`undefined macro ${node.getText()} in: ${item.math.slice(0, 120)}`);
+    });
+  }
+  return {...base, version: MathJax.version || '',
+          containers: document.querySelectorAll('mjx-container').length,
+          unrendered: mathElements.filter(el => !el.querySelector('mjx-container'))
+                                  .map(el => (el.textContent || '').trim().slice(0, 120)),
+          merrors: document.querySelectorAll('mjx-merror').length, problems};
+}"""
+
 JS_THEME = "() => [document.documentElement.dataset.mode || '', document.documentElement.dataset.theme || '']"
 
 JS_PHONE = """() => {
@@ -102,6 +133,7 @@ class Visit:
     images: list = field(default_factory=list)
     axe: dict = field(default_factory=dict)  # mode -> violations
     thebe_buttons: int = 0
+    math: dict = field(default_factory=dict)  # what MathJax rendered (JS_MATH)
     dark_mode: str = ""  # the theme reached with the colour-mode button; "" when there is none
     phone: dict = field(default_factory=dict)
     screenshots: list = field(default_factory=list)
@@ -205,6 +237,7 @@ class Site:
         try:
             tab.goto(v.url)
             _settle(tab)
+            v.math = tab.evaluate(JS_MATH)  # formulas typeset before anything is measured
             h1 = tab.locator("article h1, main h1").first
             v.title = (h1.text_content() if h1.count() else tab.title()).strip().rstrip("#").strip()
             v.links = tab.evaluate(JS_LINKS)
@@ -250,12 +283,21 @@ def _toc_or_error():
 
 
 def pytest_generate_tests(metafunc):
-    if "toc_page" in metafunc.fixturenames:
+    # toc_page: every page; executable_page: the notebook pages (code cells), which must have
+    # launch buttons; prose_page: the pages without code, which must not.
+    for name, keep in (("toc_page", lambda p: True), ("executable_page", lambda p: p.executable),
+                       ("prose_page", lambda p: not p.executable)):
+        if name not in metafunc.fixturenames:
+            continue
         pages, error = _toc_or_error()
         if error:
-            metafunc.parametrize("toc_page", [pytest.param(None, id="toc-unreadable")])
-        else:
-            metafunc.parametrize("toc_page", pages, ids=[p.docname for p in pages])
+            metafunc.parametrize(name, [pytest.param(None, id="toc-unreadable")])
+            continue
+        chosen = [p for p in pages if keep(p)]
+        if not chosen and name == "executable_page":  # a failure, not an empty (skipped) set
+            metafunc.parametrize(name, [pytest.param(None, id="no-executable-page")])
+            continue
+        metafunc.parametrize(name, chosen, ids=[p.docname for p in chosen])
 
 
 @pytest.fixture(scope="session")
@@ -266,11 +308,28 @@ def toc():
     return pages
 
 
+def _param_page(request):
+    if request.param is None:
+        pages, error = _toc_or_error()
+        if error:
+            pytest.fail(f"cannot read the book's _toc.yml: {error}")
+        pytest.fail(f"no page in _toc.yml has a code cell: {[p.docname for p in pages]}")
+    return request.param
+
+
 @pytest.fixture
 def toc_page(request):
-    if request.param is None:
-        pytest.fail(f"cannot read the book's _toc.yml: {_toc_or_error()[1]}")
-    return request.param
+    return _param_page(request)
+
+
+@pytest.fixture
+def executable_page(request):
+    return _param_page(request)
+
+
+@pytest.fixture
+def prose_page(request):
+    return _param_page(request)
 
 
 @pytest.fixture(scope="session")
@@ -359,7 +418,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             "title": v.title, "seconds": round(v.seconds, 2), "console_errors": v.console_errors,
             "external_console": v.external_console, "failed_own": v.failed_own,
             "failed_external": sorted(set(v.failed_external)), "axe_counts": axe,
-            "axe": v.axe, "dark_mode": v.dark_mode, "phone": v.phone,
+            "axe": v.axe, "dark_mode": v.dark_mode, "phone": v.phone, "math": v.math,
             "screenshots": [str(p) for p in v.screenshots],
         }
     try:

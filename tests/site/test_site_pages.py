@@ -129,7 +129,10 @@ def _repo_parts(cfg):
     return m.group(1), m.group(2), str(branch)
 
 
-def test_launch_buttons(site, server, toc_page):
+def test_launch_buttons(site, server, executable_page):
+    """Every notebook page (code cells) offers Binder on this repository, branch and file, Colab
+    on its .ipynb, Live Code when thebe is on, and the executed notebook as a download."""
+    toc_page = executable_page
     cfg = st.book_config()
     launch = cfg.get("launch_buttons") or {}
     binderhub = str(launch.get("binderhub_url", "")).rstrip("/")
@@ -171,3 +174,46 @@ def test_launch_buttons(site, server, toc_page):
     assert urlsplit(ipynb[0]).path.endswith("/" + toc_page.docname + ".ipynb"), ipynb[0]
     text = st.norm_text(" ".join("".join(c.get("source", "")) for c in nb["cells"] if c["cell_type"] == "markdown"))
     assert st.norm_text(v.title) in text, f"the downloaded notebook does not contain the page title {v.title!r}"
+
+
+def test_prose_pages_offer_no_launch_buttons(site, server, prose_page):
+    """A page without code cells is not a notebook: a Binder, Colab or Live Code button (or an
+    .ipynb download) there would open an empty notebook."""
+    cfg = st.book_config()
+    launch = cfg.get("launch_buttons") or {}
+    v = site.visit(prose_page)
+    hrefs = [link["href"] for link in v.links]
+    offered = []
+    for key in ("binderhub_url", "colab_url", "jupyterhub_url"):
+        url = str(launch.get(key) or "").rstrip("/")
+        if not url:
+            continue
+        # Launch links only: the landing page may mention mybinder.org in its prose.
+        launch_rx = re.compile(re.escape(url) + r"/(v2/|github/|hub/user-redirect/)")
+        offered += [f"{key}: {h}" for h in hrefs if launch_rx.match(h)]
+    if v.thebe_buttons:
+        offered.append(f"{v.thebe_buttons} Live Code button(s)")
+    offered += [f"download: {h}" for h in hrefs if server.is_own(h) and urlsplit(h).path.endswith(".ipynb")]
+    assert offered == [], f"{prose_page.docname} has no code cell but offers:" + _fmt(offered)
+
+
+# --------------------------------------------------------------------------------------------
+# Formulas (MathJax, served from the site)
+# --------------------------------------------------------------------------------------------
+def test_math_renders_without_tex_errors(site, toc_page):
+    """Every formula Sphinx wrote is typeset by MathJax, with no TeX error and no undefined
+    macro, so a TeX typo fails CI instead of showing red (or raw) TeX to readers."""
+    built = toc_page.html.read_text(encoding="utf-8", errors="replace")
+    v = site.visit(toc_page)
+    m = v.math
+    if 'class="math' not in built:
+        assert m["mathElements"] == 0, f"{toc_page.docname}: math in the page but not in its built HTML?"
+        return
+    assert m["loaded"], (f"{toc_page.docname} has formulas but MathJax did not start within 15 s "
+                         f"(is book/_static/mathjax served? failed requests: {v.failed_own})")
+    assert m["mathElements"] > 0, f"{toc_page.docname}: the built HTML has math, the page shows none"
+    assert m["unrendered"] == [], (f"{toc_page.docname}: formulas MathJax did not typeset (often an "
+                                   f"unbalanced brace that swallows the closing delimiter):" + _fmt(m["unrendered"]))
+    assert m["containers"] >= m["mathElements"], m
+    assert m["problems"] == [] and m["merrors"] == 0, (
+        f"{toc_page.docname}: {m['merrors']} TeX error(s) on the page:" + _fmt(m["problems"]))
