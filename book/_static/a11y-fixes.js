@@ -18,9 +18,15 @@
     // count as its visible text, while the button is named "Color mode". The icons are
     // decorative (aria-hidden; the button's tooltip says "Color mode"): drop the titles, on the
     // <i> before Font Awesome turns it into an <svg>, and any <title> already in the <svg>.
+    // If Font Awesome got there first, its <svg> has role="img" named by that <title>; without
+    // the title it would be an unnamed image (axe svg-img-alt, serious): hide it as decorative.
     document.querySelectorAll(".theme-switch-button .theme-switch").forEach(function (icon) {
       if (icon.tagName.toLowerCase() === "i") icon.removeAttribute("title");
       icon.querySelectorAll("title").forEach(function (t) { t.remove(); });
+      if (icon.tagName.toLowerCase() === "svg") {
+        icon.removeAttribute("aria-labelledby");
+        icon.setAttribute("aria-hidden", "true");
+      }
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
