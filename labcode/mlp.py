@@ -104,6 +104,8 @@ class MLP(nn.Module):
                 f"x must have shape (N, in_features) = (N, {self.in_features}), got shape "
                 f"{tuple(x.shape)}"
             )
+        # Checked here, so a float64 x into a float32 model names x, not torch's mat1/mat2.
+        _validate.same_dtype_and_device("the model", self.layers[0].weight, "x", x)
         return self.layers(x)  # (N, C)
 
     def extra_repr(self) -> str:

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from labcode import ACTIVATIONS, MLP, ManualLinear, collapse
+from labcode import ACTIVATIONS, MLP, ManualLinear, collapse, seeded
 
 ACTIVATION_FUNCTIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
                         None: lambda h: h}
@@ -18,9 +18,12 @@ CONFIGS = [  # (in, hidden, out)
 
 
 def build(*args, seed=0, **kwargs):
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded(seed):
         return MLP(*args, **kwargs)
+
+
+def randn(*shape, seed=0, dtype=torch.float32):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
 
 
 def hand_forward(mlp, x, activation):
@@ -43,7 +46,7 @@ def test_mlp_lists_the_issues_activations():
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
 def test_mlp_computes_linear_activation_linear(config, activation):
     mlp = build(*config, activation=activation).double()
-    x = torch.randn(6, config[0], dtype=torch.float64)
+    x = randn(6, config[0], dtype=torch.float64)
     out = mlp(x)
     assert out.shape == (6, config[2])
     torch.testing.assert_close(out, hand_forward(mlp, x, activation))
@@ -51,7 +54,7 @@ def test_mlp_computes_linear_activation_linear(config, activation):
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", None])
 def test_mlp_layer_structure_follows_hidden_features(activation):
-    mlp = MLP(3, [4, 5], 2, activation=activation)
+    mlp = build(3, [4, 5], 2, activation=activation)
     linears = mlp.linear_layers()
     assert [(l.in_features, l.out_features) for l in linears] == [(3, 4), (4, 5), (5, 2)]
     n_activations = sum(isinstance(m, tuple(ACTIVATIONS.values())) for m in mlp.modules())
@@ -60,16 +63,16 @@ def test_mlp_layer_structure_follows_hidden_features(activation):
 
 
 def test_mlp_with_no_hidden_layers_is_one_linear_layer():
-    mlp = MLP(4, [], 3)
+    mlp = build(4, [], 3)
     assert len(list(mlp.layers)) == 1
     assert [name for name, _ in mlp.named_parameters()] == ["layers.0.weight", "layers.0.bias"]
-    x = torch.randn(5, 4)
+    x = randn(5, 4)
     torch.testing.assert_close(mlp(x), x @ mlp.layers[0].weight.T + mlp.layers[0].bias)
 
 
 @pytest.mark.parametrize("manual", [False, True])
 def test_mlp_manual_switch_chooses_the_linear_layer(manual):
-    linears = MLP(2, [3, 3], 2, manual=manual).linear_layers()
+    linears = build(2, [3, 3], 2, manual=manual).linear_layers()
     assert len(linears) == 3
     assert all(type(l) is (ManualLinear if manual else nn.Linear) for l in linears)
 
@@ -144,7 +147,7 @@ def test_collapse_equals_the_linear_only_mlp(config, manual):
     assert type(single) is nn.Linear
     assert (single.in_features, single.out_features) == (config[0], config[2])
     assert single.weight.dtype == torch.float64
-    x = torch.randn(50, config[0], dtype=torch.float64) * 3
+    x = randn(50, config[0], dtype=torch.float64) * 3
     torch.testing.assert_close(single(x), mlp(x))
     # the folded parameters, derived another way: W = W_L ... W_1 and b = f(0)
     weights = [l.weight for l in mlp.linear_layers()]
@@ -166,7 +169,7 @@ def test_collapse_is_detached_from_the_mlp():
 
 def test_collapse_holds_in_float32_to_rounding():
     mlp = build(2, [32, 32], 2, activation=None, seed=0)
-    x = torch.randn(200, 2)
+    x = randn(200, 2)
     torch.testing.assert_close(collapse(mlp)(x), mlp(x), rtol=1e-5, atol=1e-5)
 
 
@@ -180,7 +183,7 @@ def test_collapse_does_not_consume_the_global_rng():
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid"])
 def test_collapse_refuses_an_mlp_with_a_nonlinearity(activation):
     with pytest.raises(ValueError, match=rf"activation=None, got activation='{activation}'"):
-        collapse(MLP(2, [4], 2, activation=activation))
+        collapse(build(2, [4], 2, activation=activation))
 
 
 def test_collapse_refuses_a_non_mlp():
@@ -221,9 +224,9 @@ def test_mlp_rejects_bad_arguments_naming_them(kwargs, error, match):
 
 
 @pytest.mark.parametrize("x, error, match", [
-    (torch.randn(5, 3), ValueError, r"x must have shape \(N, in_features\) = \(N, 2\), got shape \(5, 3\)"),
-    (torch.randn(2), ValueError, r"x must have shape \(N, in_features\) .*got shape \(2,\)"),
-    (torch.randn(4, 5, 2), ValueError, r"got shape \(4, 5, 2\)"),
+    (torch.zeros(5, 3), ValueError, r"x must have shape \(N, in_features\) = \(N, 2\), got shape \(5, 3\)"),
+    (torch.zeros(2), ValueError, r"x must have shape \(N, in_features\) .*got shape \(2,\)"),
+    (torch.zeros(4, 5, 2), ValueError, r"got shape \(4, 5, 2\)"),
     (torch.ones(5, 2, dtype=torch.int64), TypeError,
      r"x must be a floating-point tensor.*got dtype torch\.int64"),
     ([[0.0, 1.0]], TypeError, r"x must be a torch\.Tensor, got list"),
@@ -231,4 +234,22 @@ def test_mlp_rejects_bad_arguments_naming_them(kwargs, error, match):
 @pytest.mark.parametrize("manual", [False, True])
 def test_mlp_forward_rejects_bad_input_naming_it(manual, x, error, match):
     with pytest.raises(error, match=match):
-        MLP(2, [4], 2, manual=manual)(x)
+        build(2, [4], 2, manual=manual)(x)
+
+
+@pytest.mark.parametrize("x_dtype, model_dtype", [(torch.float64, torch.float32),
+                                                  (torch.float32, torch.float64)])
+@pytest.mark.parametrize("manual", [False, True])
+def test_mlp_forward_names_x_when_its_dtype_is_not_the_models(manual, x_dtype, model_dtype):
+    mlp = build(2, [4], 2, manual=manual).to(model_dtype)
+    with pytest.raises(TypeError, match=rf"^x has dtype {x_dtype} but the model has dtype "
+                                        rf"{model_dtype}; use one dtype for both$"):
+        mlp(randn(5, 2, dtype=x_dtype))
+
+
+@pytest.mark.parametrize("manual", [False, True])
+def test_mlp_forward_names_x_when_it_is_on_another_device(manual):
+    mlp = build(2, [4], 2, manual=manual)
+    with pytest.raises(ValueError, match=r"^x is on meta but the model is on cpu; move both to "
+                                         r"one device$"):
+        mlp(torch.empty(5, 2, device="meta"))
