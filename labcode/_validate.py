@@ -8,8 +8,13 @@ not used for this: it disappears under ``python -O``.
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
 
 import torch
+
+#: The seeds torch accepts (``torch.manual_seed``, ``torch.Generator.manual_seed``): 64 bits,
+#: read as signed or unsigned.
+SEED_MIN, SEED_MAX = -0x8000_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF
 
 
 def _describe(value: object) -> str:
@@ -64,10 +69,34 @@ def non_negative_float(name: str, value: object) -> float:
 
 
 def integer(name: str, value: object) -> int:
-    """Any ``int`` (a seed)."""
+    """An ``int`` that fits in 64 bits: a seed, in ``[SEED_MIN, SEED_MAX]`` as torch requires."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(f"{name} must be an int, got {_describe(value)}")
+    if not SEED_MIN <= value <= SEED_MAX:
+        raise ValueError(
+            f"{name} must fit in 64 bits, an int in [-2**63, 2**64 - 1], got {value}"
+        )
     return int(value)
+
+
+def positive_ints(name: str, value: object, example: str) -> tuple[int, ...]:
+    """A sequence of positive ints (a shape, a list of widths), possibly empty."""
+    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
+        raise TypeError(
+            f"{name} must be a sequence of positive ints such as {example}, got "
+            f"{_describe(value)}"
+        )
+    return tuple(positive_int(f"{name}[{i}]", n) for i, n in enumerate(value))
+
+
+def float_dtype(name: str, value: object) -> torch.dtype:
+    """A floating-point ``torch.dtype`` (gradients need real numbers)."""
+    if not isinstance(value, torch.dtype) or not value.is_floating_point:
+        got = value if isinstance(value, torch.dtype) else _describe(value)
+        raise TypeError(
+            f"{name} must be a floating-point torch.dtype such as torch.float64, got {got}"
+        )
+    return value
 
 
 def same_dtype_and_device(reference_name: str, reference: torch.Tensor,

@@ -20,6 +20,7 @@ from labcode import (
     linear_forward,
     make_moons,
     random_linear_problem,
+    seeded,
     train,
 )
 
@@ -49,11 +50,12 @@ def test_linear_function_gradcheck_on_cuda():
 
 
 def test_manual_linear_grads_match_nn_linear_on_cuda():
-    torch.manual_seed(0)
-    ours = ManualLinear(3, 5).cuda()
-    torch.manual_seed(0)
-    reference = torch.nn.Linear(3, 5).cuda()
-    x = torch.randn(8, 3, device="cuda")
+    with seeded(0):  # built on the CPU under the seed, then moved
+        ours = ManualLinear(3, 5)
+    with seeded(0):
+        reference = torch.nn.Linear(3, 5)
+    ours, reference = ours.cuda(), reference.cuda()
+    x = torch.randn(8, 3, generator=torch.Generator().manual_seed(1)).cuda()
     ours(x).square().sum().backward()
     reference(x).square().sum().backward()
     assert compare_gradients(ours.weight.grad, reference.weight.grad).passed
@@ -64,15 +66,30 @@ def test_train_and_collapse_on_cuda():
     X, y = make_moons(1000, 0.1, seed=0, device="cuda")
     X_test, y_test = make_moons(1000, 0.1, seed=1, device="cuda")
     assert X.is_cuda and y.is_cuda
-    torch.manual_seed(0)
-    model = MLP(2, [32, 32], 2, manual=True).cuda()
+    with seeded(0):
+        model = MLP(2, [32, 32], 2, manual=True)
+    model = model.cuda()
     history = train(model, X, y, batch_size=100, epochs=30, X_val=X_test, y_val=y_test)
     assert history.loss[-1] < history.loss[0]
-    torch.manual_seed(0)
-    model = MLP(2, [32, 32], 2).cuda()
+    with seeded(0):
+        model = MLP(2, [32, 32], 2)
+    model = model.cuda()
     train(model, X, y)
     assert accuracy(model, X_test, y_test) >= 0.97
-    linear = MLP(2, [8], 2, activation=None).cuda()
+    with seeded(1):
+        linear = MLP(2, [8], 2, activation=None)
+    linear = linear.cuda()
     single = collapse(linear)
     assert single.weight.is_cuda
     torch.testing.assert_close(single(X_test), linear(X_test), rtol=1e-5, atol=1e-5)
+
+
+def test_seeded_leaves_the_cuda_generator_where_it_was():
+    # torch.manual_seed would also seed CUDA, and fork_rng(devices=[]) would not restore it.
+    torch.rand(1, device="cuda")  # a draw, so the state is not that of a fresh seed
+    cuda_state = torch.cuda.get_rng_state()
+    cpu_state = torch.random.get_rng_state()
+    with seeded(12345):
+        MLP(2, [8], 2)
+    assert torch.equal(torch.cuda.get_rng_state(), cuda_state)
+    assert torch.equal(torch.random.get_rng_state(), cpu_state)
