@@ -42,10 +42,9 @@ class LinearFunction(torch.autograd.Function):
     @staticmethod
     def backward(ctx: Any, grad_output: torch.Tensor):
         x, weight, bias = ctx.saved_tensors
-        grad_input, grad_weight, grad_bias = linear_backward(grad_output, x, weight, bias)
-        # Autograd expects one gradient per forward input; skip the ones nobody needs.
+        # One flag per forward input: x, weight, and bias if it was passed. Compute only
+        # the gradients autograd asks for (a first layer's x needs none: G W is skipped).
         needs = ctx.needs_input_grad
-        grads = (grad_input if needs[0] else None, grad_weight if needs[1] else None)
-        if len(needs) > 2:
-            grads += (grad_bias if needs[2] else None,)
-        return grads
+        grads = linear_backward(grad_output, x, weight, bias,
+                                needs_input_grad=(needs[0], needs[1], len(needs) > 2 and needs[2]))
+        return grads[:len(needs)]  # autograd wants one gradient per forward input

@@ -54,6 +54,16 @@ def _check_linear(x: object, weight: object, bias: object) -> None:
             )
 
 
+def _check_needs(needs_input_grad: object) -> tuple[bool, bool, bool]:
+    if (not isinstance(needs_input_grad, (tuple, list)) or len(needs_input_grad) != 3
+            or not all(isinstance(flag, bool) for flag in needs_input_grad)):
+        raise TypeError(
+            "needs_input_grad must be three bools (grad_input, grad_weight, grad_bias), got "
+            f"{type(needs_input_grad).__name__} {needs_input_grad!r}"
+        )
+    return tuple(needs_input_grad)
+
+
 def linear_forward(x: torch.Tensor, weight: torch.Tensor,
                    bias: torch.Tensor | None = None) -> torch.Tensor:
     r"""Apply a linear layer: :math:`Y = X W^\top + b`.
@@ -79,8 +89,9 @@ def linear_forward(x: torch.Tensor, weight: torch.Tensor,
 
 
 def linear_backward(grad_output: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
-                    bias: torch.Tensor | None = None
-                    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+                    bias: torch.Tensor | None = None, *,
+                    needs_input_grad: tuple[bool, bool, bool] = (True, True, True)
+                    ) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor | None]:
     r"""The hand-derived backward pass of :func:`linear_forward`.
 
     With :math:`G = \partial L/\partial Y`:
@@ -92,6 +103,9 @@ def linear_backward(grad_output: torch.Tensor, x: torch.Tensor, weight: torch.Te
         x: the forward input, shape ``(..., in_features)``.
         weight: the forward weight, shape ``(out_features, in_features)``.
         bias: the forward bias (only its presence matters), or ``None``.
+        needs_input_grad: which of ``(grad_input, grad_weight, grad_bias)`` to compute;
+            a skipped one comes back as ``None``. ``LinearFunction`` passes autograd's
+            flags, so a first layer (whose ``x`` needs no gradient) skips ``G W``.
 
     Returns:
         ``(grad_input, grad_weight, grad_bias)`` with the shapes of ``x``, ``weight``
@@ -112,11 +126,13 @@ def linear_backward(grad_output: torch.Tensor, x: torch.Tensor, weight: torch.Te
             f"grad_output must have the forward output's shape {expected} "
             f"(x's batch shape, then out_features), got shape {tuple(grad_output.shape)}"
         )
+    need_input, need_weight, need_bias = _check_needs(needs_input_grad)
     out_features, in_features = weight.shape
-    grad_input = grad_output @ weight  # (..., D_in)
+    grad_input = grad_output @ weight if need_input else None  # (..., D_in)
     # Flatten every batch position into one axis of M = prod(batch shape) rows.
     g = grad_output.reshape(-1, out_features)  # (M, D_out)
     x2 = x.reshape(-1, in_features)  # (M, D_in)
-    grad_weight = g.T @ x2  # (D_out, D_in): sum over rows of outer(g_m, x_m)
-    grad_bias = g.sum(dim=0) if bias is not None else None  # (D_out,)
+    # (D_out, D_in): the sum over rows of outer(g_m, x_m)
+    grad_weight = g.T @ x2 if need_weight else None
+    grad_bias = g.sum(dim=0) if need_bias and bias is not None else None  # (D_out,)
     return grad_input, grad_weight, grad_bias

@@ -5,6 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 import torch
+from torch.utils.flop_counter import FlopCounterMode
 
 import labcode.function
 from labcode import LinearFunction
@@ -57,15 +58,41 @@ def test_linear_function_backward_calls_linear_backward(monkeypatch):
     calls = []
     original = labcode.function.linear_backward
 
-    def spy(*args):
+    def spy(*args, **kwargs):
         calls.append(args)
-        return original(*args)
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(labcode.function, "linear_backward", spy)
     x, w, b = leaves((3,), 2, 4, bias=True)
     LinearFunction.apply(x, w, b).sum().backward()
     assert len(calls) == 1
     torch.testing.assert_close(w.grad, torch.ones(4, 1, dtype=torch.float64) * x.sum(0))
+
+
+@pytest.mark.parametrize("needs", [
+    (False, True, True), (True, True, True), (True, False, False), (False, False, True),
+], ids=lambda needs: "x{:d}_w{:d}_b{:d}".format(*needs))
+def test_linear_function_computes_only_the_gradients_autograd_needs(monkeypatch, needs):
+    """A first layer's x needs no gradient: its G W matmul must not run at all."""
+    passed = []
+    original = labcode.function.linear_backward
+
+    def spy(*args, **kwargs):
+        passed.append(kwargs["needs_input_grad"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(labcode.function, "linear_backward", spy)
+    (n, d_in, d_out) = (5, 3, 4)
+    x, w, b = (t.requires_grad_(need) for t, need in zip(leaves((n,), d_in, d_out, bias=True),
+                                                         needs))
+    out = LinearFunction.apply(x, w, b).sum()
+    with FlopCounterMode(display=False) as flops:
+        out.backward()
+    assert passed == [needs]
+    # Each of G W and G^T X is one (n x d_out) by (d_out x d_in)-shaped product.
+    assert flops.get_total_flops() == (needs[0] + needs[1]) * 2 * n * d_in * d_out
+    for t, need in zip((x, w, b), needs):
+        assert (t.grad is not None) == need
 
 
 @pytest.mark.parametrize("needs", [

@@ -65,7 +65,7 @@ def test_manual_linear_backward_is_the_hand_written_one(monkeypatch):
     calls = []
     original = labcode.function.linear_backward
     monkeypatch.setattr(labcode.function, "linear_backward",
-                        lambda *args: calls.append(args) or original(*args))
+                        lambda *args, **kwargs: calls.append(args) or original(*args, **kwargs))
     layer = ManualLinear(3, 2)
     out = layer(torch.randn(4, 3))
     assert type(out.grad_fn).__name__ == "LinearFunctionBackward"

@@ -6,6 +6,8 @@ shapes (batch of one, a single 1-D sample, 3-D batches): against autograd throug
 """
 from __future__ import annotations
 
+import itertools
+
 import pytest
 import torch
 from hypothesis import example, given, settings
@@ -143,6 +145,34 @@ def test_linear_backward_needs_no_autograd():
     for ours, theirs in zip(grads, expected):
         assert not ours.requires_grad
         torch.testing.assert_close(ours, theirs)
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("needs", list(itertools.product([False, True], repeat=3)),
+                         ids=lambda needs: "x{:d}_w{:d}_b{:d}".format(*needs))
+def test_linear_backward_returns_none_for_the_gradients_it_skips(needs, bias):
+    x, weight, b, grad_output = random_layer((2, 3), 4, 5, bias, seed=8)
+    full = linear_backward(grad_output, x, weight, b)
+    assert (full[2] is not None) == bias  # by default, every gradient there is
+    partial = linear_backward(grad_output, x, weight, b, needs_input_grad=needs)
+    for got, everything, needed in zip(partial, full, needs):
+        if needed and everything is not None:
+            assert torch.equal(got, everything)  # the same operations, bit for bit
+        else:
+            assert got is None
+
+
+@pytest.mark.parametrize("needs, got", [
+    ((True, True), r"tuple \(True, True\)"),
+    ("yes", r"str 'yes'"),
+    ((1, 1, 1), r"tuple \(1, 1, 1\)"),
+    (None, r"NoneType None"),
+])
+def test_linear_backward_rejects_bad_needs_input_grad(needs, got):
+    x, weight, b, grad_output = random_layer((4,), 3, 2, True, seed=6)
+    with pytest.raises(TypeError, match=r"needs_input_grad must be three bools \(grad_input, "
+                                        r"grad_weight, grad_bias\), got " + got):
+        linear_backward(grad_output, x, weight, b, needs_input_grad=needs)
 
 
 def test_linear_backward_works_in_float32():
