@@ -54,6 +54,34 @@ def test_linear_function_gradients_match_functional_linear():
         torch.testing.assert_close(a, expected)
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "x_transposed", "weight_transposed", "both"])
+def test_linear_function_sum_backward_matches_autograd_on_non_contiguous_inputs(monkeypatch,
+                                                                                  layout):
+    # y.sum().backward() hands the backward an expanded, stride-0 tensor of ones.
+    seen = []
+    original = labcode.function.linear_backward
+
+    def spy(grad_output, *args, **kwargs):
+        seen.append(grad_output.stride())
+        return original(grad_output, *args, **kwargs)
+
+    monkeypatch.setattr(labcode.function, "linear_backward", spy)
+    x, w, b = (t.detach() for t in leaves((6,), 4, 3, bias=True, seed=2))
+    if layout in ("x_transposed", "both"):
+        x = x.T.contiguous().T  # (N, D_in) values, column-major
+    if layout in ("weight_transposed", "both"):
+        w = w.T.contiguous().T  # like passing w.T of a (D_in, D_out) tensor
+    ours = [t.clone().requires_grad_() for t in (x, w, b)]
+    theirs = [t.clone().requires_grad_() for t in (x, w, b)]
+    assert [t.stride() for t in ours] == [t.stride() for t in (x, w, b)]  # layout kept
+    LinearFunction.apply(*ours).sum().backward()
+    torch.nn.functional.linear(*theirs).sum().backward()
+    assert seen == [(0, 0)]  # the grad_output really was the expanded one
+    for a, expected in zip(ours, theirs):
+        torch.testing.assert_close(a.grad, expected.grad)
+    assert torch.autograd.gradcheck(LinearFunction.apply, tuple(ours))
+
+
 def test_linear_function_backward_calls_linear_backward(monkeypatch):
     calls = []
     original = labcode.function.linear_backward

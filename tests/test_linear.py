@@ -136,15 +136,78 @@ def test_linear_backward_sums_weight_gradient_over_every_batch_position():
     torch.testing.assert_close(grad_bias, expected_b)
 
 
-def test_linear_backward_needs_no_autograd():
-    # Plain tensor ops: it runs with autograd switched off and returns plain tensors.
-    x, weight, b, grad_output = random_layer((5,), 3, 2, True, seed=4)
-    with torch.inference_mode():
+def noncontiguous_layer(layout, seed=10):
+    """A float64 problem (N = 6, D_in = 4, D_out = 3) whose tensors are laid out as named.
+
+    ``x_transposed``: x as a (D_in, N) tensor's transpose; ``weight_transposed``: weight
+    as ``w.T`` of a (D_in, D_out) tensor; ``x_sliced``: every other column of a wider x;
+    ``x_permuted_3d``: a (2, 3, D_in) x from a permuted (D_in, 2, 3) tensor;
+    ``grad_output_expanded``: one row broadcast to every sample (stride 0), and
+    ``grad_output_ones``: the all-ones, all-stride-0 tensor that ``y.sum().backward()``
+    passes down.
+    """
+    x, weight, b, grad_output = random_layer((6,), 4, 3, True, seed)
+    if layout == "x_transposed":
+        x = x.T.contiguous().T
+    elif layout == "weight_transposed":
+        weight = weight.T.contiguous().T
+    elif layout == "x_sliced":
+        wide = torch.stack([x, -x], dim=-1).reshape(6, 8)  # columns x0, -x0, x1, -x1, ...
+        x = wide[:, ::2]
+    elif layout == "x_permuted_3d":
+        x = x.reshape(2, 3, 4).permute(2, 0, 1).contiguous().permute(1, 2, 0)
+        grad_output = grad_output.reshape(2, 3, 3)
+    elif layout == "grad_output_expanded":
+        grad_output = grad_output[0].expand(6, 3)
+    elif layout == "grad_output_ones":
+        grad_output = torch.ones((), dtype=torch.float64).expand(6, 3)
+    return x, weight, b, grad_output
+
+
+NONCONTIGUOUS = ["x_transposed", "weight_transposed", "x_sliced", "x_permuted_3d",
+                 "grad_output_expanded", "grad_output_ones"]
+
+
+@pytest.mark.parametrize("layout", NONCONTIGUOUS)
+def test_linear_backward_matches_autograd_on_non_contiguous_inputs(layout):
+    x, weight, b, grad_output = noncontiguous_layer(layout)
+    assert not all(t.is_contiguous() for t in (x, weight, grad_output))  # the case is real
+    ours = linear_backward(grad_output, x, weight, b)
+    theirs = autograd_gradients(grad_output, x, weight, b)
+    contiguous = linear_backward(*(t.contiguous() for t in (grad_output, x, weight, b)))
+    for got, expected, reference in zip(ours, theirs, contiguous):
+        torch.testing.assert_close(got, expected)
+        torch.testing.assert_close(got, reference)
+
+
+def test_linear_backward_never_calls_autograd(monkeypatch):
+    # Plain tensor ops: with autograd's entry points switched off and inputs that do
+    # require grad, it still returns autograd's gradients.
+    x, weight, b, grad_output = (t.requires_grad_() for t in random_layer((5,), 3, 2, True, 4))
+    expected = autograd_gradients(grad_output.detach(), x.detach(), weight.detach(), b.detach())
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("linear_backward asked autograd for a gradient")
+
+    monkeypatch.setattr(torch.autograd, "grad", forbidden)
+    monkeypatch.setattr(torch.autograd, "backward", forbidden)
+    monkeypatch.setattr(torch.Tensor, "backward", forbidden)
+    with torch.no_grad():
         grads = linear_backward(grad_output, x, weight, b)
-    expected = autograd_gradients(grad_output, x, weight, b)
     for ours, theirs in zip(grads, expected):
-        assert not ours.requires_grad
+        assert not ours.requires_grad  # and it builds no graph when none is wanted
         torch.testing.assert_close(ours, theirs)
+
+
+def test_linear_backward_is_itself_differentiable():
+    # Built from differentiable ops, so autograd can take a gradient of the gradient
+    # (what gradgradcheck on LinearFunction relies on): check that against finite
+    # differences of linear_backward itself.
+    inputs = tuple(t.requires_grad_() for t in random_layer((2, 3), 4, 5, True, seed=9))
+    x, weight, b, grad_output = inputs
+    assert all(g.requires_grad for g in linear_backward(grad_output, x, weight, b))
+    assert torch.autograd.gradcheck(
+        lambda x, weight, b, grad_output: linear_backward(grad_output, x, weight, b), inputs)
 
 
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
