@@ -6,19 +6,23 @@ import torch
 from torch import nn
 
 import labcode.function
-from labcode import ManualLinear
+from labcode import ManualLinear, seeded
 
 
 def twin_layers(in_features, out_features, bias=True, seed=0, dtype=torch.float32):
-    torch.manual_seed(seed)
-    ours = ManualLinear(in_features, out_features, bias=bias).to(dtype)
-    torch.manual_seed(seed)
-    reference = nn.Linear(in_features, out_features, bias=bias).to(dtype)
+    with seeded(seed):
+        ours = ManualLinear(in_features, out_features, bias=bias).to(dtype)
+    with seeded(seed):
+        reference = nn.Linear(in_features, out_features, bias=bias).to(dtype)
     return ours, reference
 
 
+def randn(*shape, seed=0, dtype=torch.float32):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
 def test_manual_linear_is_an_nn_linear_with_the_same_parameters():
-    layer, reference = ManualLinear(5, 3), nn.Linear(5, 3)
+    layer, reference = twin_layers(5, 3)
     assert isinstance(layer, nn.Linear)
     assert (layer.in_features, layer.out_features) == (5, 3)
     ours = {name: p.shape for name, p in layer.named_parameters()}
@@ -66,23 +70,23 @@ def test_manual_linear_backward_is_the_hand_written_one(monkeypatch):
     original = labcode.function.linear_backward
     monkeypatch.setattr(labcode.function, "linear_backward",
                         lambda *args, **kwargs: calls.append(args) or original(*args, **kwargs))
-    layer = ManualLinear(3, 2)
-    out = layer(torch.randn(4, 3))
+    layer, _ = twin_layers(3, 2, seed=4)
+    out = layer(randn(4, 3, seed=5))
     assert type(out.grad_fn).__name__ == "LinearFunctionBackward"
     out.sum().backward()
     assert len(calls) == 1
 
 
 def test_manual_linear_without_bias_computes_x_times_weight_transposed():
-    layer = ManualLinear(3, 2, bias=False).double()
-    x = torch.randn(4, 3, dtype=torch.float64)
+    layer, _ = twin_layers(3, 2, bias=False, seed=6, dtype=torch.float64)
+    x = randn(4, 3, seed=7, dtype=torch.float64)
     torch.testing.assert_close(layer(x), x @ layer.weight.T)
     assert [name for name, _ in layer.named_parameters()] == ["weight"]
 
 
 def test_manual_linear_rejects_input_of_the_wrong_width():
     with pytest.raises(ValueError, match=r"x has 4 features .*in_features=3"):
-        ManualLinear(3, 2)(torch.randn(5, 4))
+        ManualLinear(3, 2)(torch.zeros(5, 4))
 
 
 def test_manual_linear_rejects_integer_input():
