@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from . import _validate
-from .train import History
+from .train import History, _evaluating
 
 if TYPE_CHECKING:  # matplotlib is only needed when a figure is drawn
     from matplotlib.figure import Figure
@@ -150,7 +150,8 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
     one marker per class.
 
     Args:
-        model: maps ``(N, 2)`` inputs to logits ``(N, C)``; evaluated without gradients.
+        model: maps ``(N, 2)`` inputs to logits ``(N, C)``; evaluated without gradients
+            in evaluation mode (``model.eval()``), its modes restored afterwards.
         X: points, float, shape ``(N, 2)``, on the model's device and dtype.
         y: their labels, int64, shape ``(N,)``, values in ``[0, C)`` (``C`` <= 4).
         title: axes title (optional).
@@ -185,7 +186,7 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
     resolution = _validate.positive_int("resolution", resolution)
     padding = _validate.non_negative_float("padding", padding)
 
-    with torch.no_grad():
+    with _evaluating(model), torch.no_grad():  # no dropout, no batch-norm updates
         lo = X.min(dim=0).values - padding
         hi = X.max(dim=0).values + padding
         g0 = torch.linspace(lo[0].item(), hi[0].item(), resolution, dtype=X.dtype, device=X.device)

@@ -127,6 +127,25 @@ def test_decision_boundary_leaves_the_global_random_state_alone():
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
+@pytest.mark.parametrize("training", [True, False])
+def test_decision_boundary_evaluates_a_dropout_model_in_evaluation_mode(training):
+    # In training mode dropout would redraw the regions at random on every call and
+    # advance the global generator.
+    X, y = make_moons(40, seed=2)
+    with seeded(0):
+        model = torch.nn.Sequential(torch.nn.Linear(2, 32), torch.nn.ReLU(),
+                                    torch.nn.Dropout(0.5), torch.nn.Linear(32, 2))
+    model.train(training)
+    state = torch.random.get_rng_state()
+    regions = [plot_decision_boundary(model, X, y, resolution=15).axes[0].collections[0]
+               for _ in range(2)]
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert all(m.training == training for m in model.modules())
+    first, second = (r.get_paths() for r in regions)
+    assert len(first) == len(second)
+    assert all((a.vertices == b.vertices).all() for a, b in zip(first, second))
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     ({"model": "not a model"}, TypeError, "model"),
     ({"X": torch.zeros(5, 3)}, ValueError, "X must have shape"),

@@ -8,12 +8,12 @@ import pytest
 import torch
 from torch import nn
 
-from labcode import MLP, History, accuracy, train
+from labcode import MLP, History, accuracy, seeded, train
 
 
 def seeded_mlp(seed, *args, **kwargs):
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    """``MLP(*args, **kwargs)`` built under ``labcode.seeded(seed)``."""
+    with seeded(seed):
         return MLP(*args, **kwargs)
 
 
@@ -68,8 +68,8 @@ def test_train_history_starts_from_the_untrained_model(moons_train):
     with torch.no_grad():
         logits = untrained(X)
     assert history.loss[0] == pytest.approx(hand_cross_entropy(logits, y).item(), rel=1e-6)
-    expected_accuracy = (logits.argmax(dim=1) == y).sum().item() / len(y)
-    assert history.accuracy[0] == pytest.approx(expected_accuracy, abs=1e-12)
+    correct = sum(int(row.argmax()) == label for row, label in zip(logits, y.tolist()))
+    assert history.accuracy[0] == correct / len(y)  # exact, as accuracy() and val_accuracy
 
 
 def test_train_val_accuracy_scores_the_model_after_each_epoch(moons_train, moons_test):
@@ -77,8 +77,8 @@ def test_train_val_accuracy_scores_the_model_after_each_epoch(moons_train, moons
     history = train(model, *moons_train, epochs=20, X_val=moons_test[0], y_val=moons_test[1])
     X_test, y_test = moons_test
     with torch.no_grad():
-        expected = (model(X_test).argmax(dim=1) == y_test).double().mean().item()
-    assert history.val_accuracy[-1] == pytest.approx(expected, abs=1e-6)
+        correct = (model(X_test).argmax(dim=1) == y_test).sum().item()
+    assert history.val_accuracy[-1] == correct / len(y_test) == accuracy(model, X_test, y_test)
 
 
 def test_train_loss_decreases(moons_train):
@@ -175,8 +175,7 @@ def test_train_does_not_touch_the_global_rng(batch_size, moons_train):
 
 def test_train_accepts_any_module_and_float64(moons_train):
     X, y = (t.double() if t.is_floating_point() else t for t in moons_train)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
+    with seeded(0):
         model = nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Linear(16, 2)).double()
     history = train(model, X, y, epochs=100)
     assert history.loss[-1] < history.loss[0]
@@ -189,7 +188,127 @@ def test_accuracy_counts_rows_whose_largest_logit_is_the_label():
         model.weight.copy_(torch.tensor([[1.0], [-1.0]]))  # logits (x, -x): class 0 iff x > 0
     X = torch.tensor([[1.0], [-2.0], [3.0], [-4.0], [5.0]])
     y = torch.tensor([0, 0, 1, 1, 0])  # predictions 0, 1, 0, 1, 0: 3 of 5 right
-    assert accuracy(model, X, y) == pytest.approx(3 / 5)
+    assert accuracy(model, X, y) == 3 / 5
+
+
+@pytest.mark.parametrize("n, correct", [(10, 9), (3, 1), (7, 3), (1000, 973)])
+def test_accuracy_is_the_exact_fraction_correct(n, correct):
+    # Averaging in float32 gave 0.8999999761581421 for 9 of 10.
+    model = nn.Linear(1, 2, bias=False)
+    with torch.no_grad():
+        model.weight.copy_(torch.tensor([[1.0], [-1.0]]))  # class 0 iff x > 0
+    X = torch.ones(n, 1)  # every prediction is class 0
+    y = torch.zeros(n, dtype=torch.int64)
+    y[correct:] = 1
+    assert accuracy(model, X, y) == correct / n
+
+
+# ---- evaluation mode: dropout and batch norm ---------------------------------------------
+
+def _dropout_model(seed=0):
+    with seeded(seed):
+        return nn.Sequential(nn.Linear(2, 64), nn.ReLU(), nn.Dropout(0.5), nn.Linear(64, 2))
+
+
+@pytest.mark.parametrize("training", [True, False])
+def test_accuracy_of_a_dropout_model_is_deterministic_and_leaves_mode_and_rng_alone(
+        training, moons_test):
+    model = _dropout_model()
+    model.train(training)
+    state = torch.random.get_rng_state()
+    scores = [accuracy(model, *moons_test) for _ in range(3)]
+    assert torch.equal(torch.random.get_rng_state(), state)  # dropout drew nothing
+    assert all(m.training == training for m in model.modules())
+    X_test, y_test = moons_test
+    model.eval()
+    with torch.no_grad():
+        correct = (model(X_test).argmax(dim=1) == y_test).sum().item()
+    assert scores == [correct / len(y_test)] * 3
+
+
+def test_accuracy_restores_each_submodules_own_mode(moons_test):
+    model = _dropout_model()
+    model.train()
+    model[2].eval()  # a caller's mixed modes come back exactly as they were
+    accuracy(model, *moons_test)
+    assert [m.training for m in model] == [True, True, False, True]
+    assert model.training
+
+
+def test_accuracy_restores_the_mode_when_the_forward_raises():
+    model = _dropout_model()
+    model.train()
+    with pytest.raises(RuntimeError):
+        accuracy(model, torch.ones(4, 3), torch.zeros(4, dtype=torch.int64))  # 3 != 2 inputs
+    assert all(m.training for m in model.modules())
+
+
+def test_train_with_dropout_scores_held_out_data_in_evaluation_mode(moons_train, moons_test):
+    def run():
+        model = _dropout_model()
+        with seeded(1):  # training-mode dropout draws its masks from the global generator
+            history = train(model, *moons_train, epochs=20, X_val=moons_test[0],
+                            y_val=moons_test[1])
+        return model, history
+
+    model, history = run()
+    assert model.training  # trained, and left, in training mode
+    assert history.val_accuracy[-1] == accuracy(model, *moons_test)
+    assert run()[1].val_accuracy == history.val_accuracy
+
+
+def _batch_norm_model(seed=0):
+    with seeded(seed):
+        return nn.Sequential(nn.Linear(2, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))
+
+
+def test_train_fits_a_batch_norm_model(moons_train, moons_test):
+    # An extra one-row forward in training mode made batch norm raise
+    # "Expected more than 1 value per channel when training".
+    model = _batch_norm_model()
+    history = train(model, *moons_train, epochs=100, X_val=moons_test[0], y_val=moons_test[1])
+    assert history.loss[-1] < history.loss[0] / 2
+    assert history.val_accuracy[-1] == accuracy(model, *moons_test) > 0.85
+    assert model[1].num_batches_tracked.item() == 100  # one update per training step, no more
+
+
+def test_train_runs_one_forward_per_step_for_a_model_without_out_features(moons_train):
+    model = _batch_norm_model()
+    calls = []
+    model.register_forward_hook(lambda module, args, out: calls.append(len(args[0])))
+    train(model, *moons_train, epochs=3)
+    assert calls == [len(moons_train[1])] * 3
+
+
+@pytest.mark.parametrize("labels, name", [("y", "y"), ("y_val", "y_val")])
+def test_train_checks_labels_against_the_logits_of_a_model_without_out_features(
+        labels, name, moons_train):
+    X, y = moons_train
+    bad = y.clone()
+    bad[5] = 2  # class 2 for a model with 2 outputs
+    kwargs = {"X_val": X, "y_val": bad if labels == "y_val" else y}
+    model = _batch_norm_model()
+    before = [p.clone() for p in model.parameters()]
+    with pytest.raises(ValueError, match=rf"{name} must hold class indices in \[0, 1\] for a "
+                                         r"model with 2 outputs, got values from 0 to 2"):
+        train(model, X, bad if labels == "y" else y, epochs=2, **kwargs)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # no update
+
+
+def test_accuracy_checks_labels_against_the_logits_of_a_model_without_out_features():
+    with pytest.raises(ValueError, match=r"y must hold class indices in \[0, 1\] for a model "
+                                         r"with 2 outputs, got values from 0 to 3"):
+        accuracy(_dropout_model(), torch.ones(4, 2), torch.tensor([0, 1, 3, 0]))
+
+
+@pytest.mark.parametrize("fit", [accuracy, lambda m, X, y: train(m, X, y, epochs=1)],
+                         ids=["accuracy", "train"])
+def test_logits_must_be_two_dimensional(fit):
+    with seeded(0):
+        model = nn.Sequential(nn.Linear(2, 2), nn.Flatten(0))  # (N, 2) -> (2N,)
+    with pytest.raises(ValueError, match=r"model must map \(N, D_in\) to logits of shape "
+                                         r"\(N, C\), got shape \(8,\)"):
+        fit(model, torch.ones(4, 2), torch.zeros(4, dtype=torch.int64))
 
 
 # ---- bad input -------------------------------------------------------------------------
@@ -207,22 +326,22 @@ BAD_TRAIN_INPUT = [
      r"y must hold class indices as an int64 tensor, got dtype torch\.float32"),
     (dict(y=torch.zeros(10, dtype=torch.int32)), TypeError, r"y must .*int64.*torch\.int32"),
     (dict(y=[0] * 10), TypeError, r"y must be a torch\.Tensor, got list"),
-    (dict(X=torch.randn(20)), ValueError, r"X must have shape \(N, D_in\), got shape \(20,\)"),
+    (dict(X=torch.ones(20)), ValueError, r"X must have shape \(N, D_in\), got shape \(20,\)"),
     (dict(y=torch.zeros(9, dtype=torch.int64)), ValueError,
      r"y must have shape \(N,\) = \(10,\) to match X, got shape \(9,\)"),
     (dict(y=torch.zeros(10, 1, dtype=torch.int64)), ValueError,
      r"y must have shape \(N,\) = \(10,\) .*got shape \(10, 1\)"),
-    (dict(X=torch.randn(0, 2), y=torch.zeros(0, dtype=torch.int64)), ValueError,
+    (dict(X=torch.ones(0, 2), y=torch.zeros(0, dtype=torch.int64)), ValueError,
      r"X must hold at least one sample, got shape \(0, 2\)"),
     (dict(y=torch.tensor([0, 1, 2, 0, 1, 0, 1, 0, 1, 0])), ValueError,
      r"y must hold class indices in \[0, 1\] for a model with 2 outputs, got values from 0 to 2"),
     (dict(y=torch.tensor([0, -1, 1, 0, 1, 0, 1, 0, 1, 0])), ValueError,
      r"y must hold class indices in \[0, 1\] .*got values from -1 to 1"),
-    (dict(X=torch.randn(10, 3)), ValueError,
+    (dict(X=torch.ones(10, 3)), ValueError,
      r"x must have shape \(N, in_features\) = \(N, 2\), got shape \(10, 3\)"),
-    (dict(X=torch.randn(10, 2, dtype=torch.float64)), TypeError,
+    (dict(X=torch.ones(10, 2, dtype=torch.float64)), TypeError,
      r"X has dtype torch\.float64 but the model's parameters has dtype torch\.float32"),
-    (dict(X=torch.randn(10, 2, device="meta")), ValueError,
+    (dict(X=torch.ones(10, 2, device="meta")), ValueError,
      r"X is on meta but the model's parameters is on cpu"),
     (dict(y=torch.zeros(10, dtype=torch.int64, device="meta")), ValueError,
      r"y is on meta but the model is on cpu"),
@@ -239,10 +358,10 @@ BAD_TRAIN_INPUT = [
     (dict(batch_size=0), ValueError, r"batch_size must be a positive int, got 0"),
     (dict(batch_size=8.0), TypeError, r"batch_size must be a positive int, got float 8\.0"),
     (dict(seed="0"), TypeError, r"seed must be an int, got str '0'"),
-    (dict(X_val=torch.randn(5, 2)), ValueError, r"pass both X_val and y_val, or neither"),
-    (dict(X_val=torch.randn(5, 2), y_val=torch.zeros(4, dtype=torch.int64)), ValueError,
+    (dict(X_val=torch.ones(5, 2)), ValueError, r"pass both X_val and y_val, or neither"),
+    (dict(X_val=torch.ones(5, 2), y_val=torch.zeros(4, dtype=torch.int64)), ValueError,
      r"y_val must have shape \(N,\) = \(5,\) to match X_val, got shape \(4,\)"),
-    (dict(X_val=torch.randn(5, 2), y_val=torch.full((5,), 3)), ValueError,
+    (dict(X_val=torch.ones(5, 2), y_val=torch.full((5,), 3)), ValueError,
      r"y_val must hold class indices in \[0, 1\] .*got values from 3 to 3"),
     (dict(model="MLP"), TypeError, r"model must be a torch\.nn\.Module, got str"),
 ]
@@ -251,7 +370,7 @@ BAD_TRAIN_INPUT = [
 @pytest.mark.parametrize("kwargs, error, match", BAD_TRAIN_INPUT)
 def test_train_rejects_bad_input_naming_it(kwargs, error, match):
     X, y = _data()
-    args = dict(model=MLP(2, [4], 2), X=X, y=y, epochs=1) | kwargs
+    args = dict(model=seeded_mlp(0, 2, [4], 2), X=X, y=y, epochs=1) | kwargs
     model, X, y = args.pop("model"), args.pop("X"), args.pop("y")
     with pytest.raises(error, match=match):
         train(model, X, y, **args)
@@ -264,6 +383,6 @@ def test_train_rejects_bad_input_naming_it(kwargs, error, match):
 ])
 def test_accuracy_rejects_bad_input_naming_it(kwargs, error, match):
     X, y = _data()
-    args = dict(model=MLP(2, [4], 2), X=X, y=y) | kwargs
+    args = dict(model=seeded_mlp(0, 2, [4], 2), X=X, y=y) | kwargs
     with pytest.raises(error, match=match):
         accuracy(args["model"], args["X"], args["y"])
