@@ -240,7 +240,25 @@ def test_check_linear_backward_rejects_non_callables(bad):
         check_linear_backward(bad)
 
 
-def test_checks_restore_the_thread_count():
-    before = torch.get_num_threads()
-    check_linear_backward(transposed_weight)
-    assert torch.get_num_threads() == before
+@pytest.mark.parametrize("raises", [False, True], ids=["returns", "raises"])
+def test_checks_run_on_one_thread_and_restore_the_callers_count(raises):
+    # conftest pins the suite to 1 thread, so the caller's count must be something else
+    # here, or restoring it could not be told apart from leaving it at 1.
+    seen = []
+
+    def student(grad_output, x, weight, bias):
+        seen.append(torch.get_num_threads())
+        if raises:
+            raise RuntimeError("student bug")
+        return transposed_weight(grad_output, x, weight, bias)
+
+    suite_threads = torch.get_num_threads()
+    torch.set_num_threads(3)
+    try:
+        report = check_linear_backward(student)
+        after = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(suite_threads)
+    assert not report.passed
+    assert seen == [1] * len(LINEAR_CASES)
+    assert after == 3
