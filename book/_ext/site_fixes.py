@@ -20,7 +20,7 @@ Each fix says what goes wrong without it; none hides an error, each removes its 
    a ``{bibliography}`` lists from the citations on *every* page, but Sphinx rewrites only
    the pages it re-read: after a new citation on another page, the bibliography page kept
    its old list and the new citation linked to a missing anchor. Whenever any page is
-   re-read, the pages holding a bibliography are rewritten too.
+   re-read or removed, the pages holding a bibliography are rewritten too.
 
 4. A Colab button that opens. Colab opens only ``.ipynb`` files from GitHub, while the
    theme links it to the page's ``.md`` source. When ``course_colab_branch`` is set, the
@@ -35,19 +35,28 @@ Each fix says what goes wrong without it; none hides an error, each removes its 
    ``[PyTorchContributors26a]``. Works by one author in one year carry a year with a
    letter in references.bib (``2016a``), so text and list stay unambiguous. Selected with
    ``bibtex_reference_style`` and ``bibtex_default_style`` in ``_config.yml``.
+
+Fixes 1-4 match markup written by others (docutils, the theme, sphinxcontrib-bibtex), so
+each also checks that it still finds its target where it should, and otherwise emits a
+Sphinx warning naming the fix and what changed; the build runs with ``-W``, so that fails
+it (see "Loud failure" below). Fix 5 fails on its own: an unknown style is an error.
+Tests: tests/test_book_site_fixes.py.
 """
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pybtex.plugin
 import sphinxcontrib.bibtex.plugin
+from docutils import nodes
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
 from pybtex.style.sorting.author_year_title import SortingStyle as AuthorYearTitleSorting
 from sphinx.application import Sphinx
+from sphinx.util import logging
 from sphinxcontrib.bibtex.style.referencing import BracketStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
@@ -109,6 +118,30 @@ pybtex.plugin.register_plugin(
 pybtex.plugin.register_plugin("pybtex.style.formatting", "author_year_labels", AuthorYearLabelsStyle)
 
 
+# ------------------------------------------------------------------------------------
+# Loud failure: each fix below matches markup that the theme, docutils or an extension
+# writes. After an upgrade that markup may change and the fix would silently do nothing
+# (only the browser tests would notice). So each fix checks, where it is expected to
+# apply, that it found its target, and emits a Sphinx warning naming the fix and what
+# changed otherwise; the build runs with -W, so the warning fails it. Where a fix has
+# legitimately nothing to do (a page without a bibliography, a prose page without launch
+# buttons, no duplicate script at all), it stays silent.
+logger = logging.getLogger(__name__)
+
+FIX_ASSETS = "fix 1, duplicate scripts"
+FIX_ROLES = "fix 2, citation list roles"
+FIX_BIBLIOGRAPHY = "fix 3, stale bibliography"
+FIX_COLAB = "fix 4, Colab button"
+
+
+def _warn(fix: str, message: str, location: str | None = None) -> None:
+    logger.warning(
+        f"site_fixes ({fix}): {message} [book/_ext/site_fixes.py]",
+        location=location, type="site_fixes", subtype=fix.split(",")[0].replace(" ", ""),
+    )
+
+
+# ---------------------------------------------------------------- fix 1: duplicate scripts
 def _asset_key(asset: Any) -> tuple:
     filename = getattr(asset, "filename", asset) or ""
     attributes = getattr(asset, "attributes", {}) or {}
@@ -116,6 +149,8 @@ def _asset_key(asset: Any) -> tuple:
 
 
 def _dedupe(assets: list) -> list:
+    """The assets in order, each kept at its first occurrence (same file or inline body,
+    priority and attributes; a filename of None and of '' both mean an inline script)."""
     seen: set[tuple] = set()
     kept = []
     for asset in assets:
@@ -126,27 +161,63 @@ def _dedupe(assets: list) -> list:
     return kept
 
 
-def _point_colab_at_notebooks(app: Sphinx, context: dict) -> None:
-    branch = app.config.course_colab_branch
-    if not branch:
-        return
-    for group in context.get("header_buttons", []):
-        for button in group.get("buttons", []) if isinstance(group, dict) else []:
-            if button.get("text") == "Colab" and button.get("url"):
-                button["url"] = re.sub(
-                    r"/blob/[^/]+/(.+)\.md$", rf"/blob/{branch}/\1.ipynb", button["url"]
-                )
+def _asset_problems(assets: list) -> list[str]:
+    """Why ``_dedupe`` may no longer work on these (de-duplicated) assets: an entry that is
+    not a file name or a Sphinx asset (``filename`` and ``attributes``), or the same file
+    or inline script still listed twice (differing only in priority or attributes)."""
+    problems, first = [], {}
+    for asset in assets:
+        if isinstance(asset, str):
+            identity = (asset, "")
+        elif hasattr(asset, "filename") and isinstance(getattr(asset, "attributes", None), dict):
+            identity = (str(asset.filename or ""), asset.attributes.get("body", ""))
+        else:
+            problems.append(f"an entry of unexpected type {type(asset).__name__} ({asset!r}): "
+                            "Sphinx's asset objects changed, so duplicates are no longer recognised")
+            continue
+        if identity in first:
+            what = f"the file {identity[0]!r}" if identity[0] else \
+                f"the inline script {identity[1][:60]!r}"
+            problems.append(f"{what} is still listed twice after de-duplication "
+                            f"({first[identity]} and {asset}): the copies now differ in "
+                            "priority or attributes, so the browser runs it twice")
+        else:
+            first[identity] = str(asset)
+    return problems
 
 
-def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+def _fix_assets(pagename: str, context: dict) -> None:
     for name in ("script_files", "css_files"):
         if isinstance(context.get(name), list):
             # A new list: the builder's own list is restored after each page anyway.
             context[name] = _dedupe(context[name])
-    _point_colab_at_notebooks(app, context)
+            for problem in _asset_problems(context[name]):
+                _warn(FIX_ASSETS, f"{name}: {problem}", pagename)
+
+
+# ------------------------------------------------------------- fix 2: citation list roles
+OLD_ROLE, NEW_ROLE = 'role="doc-biblioentry"', 'role="listitem"'
+
+
+def _fix_citation_roles(pagename: str, context: dict, doctree) -> None:
     body = context.get("body")
-    if isinstance(body, str) and 'role="doc-biblioentry"' in body:
-        context["body"] = body.replace('role="doc-biblioentry"', 'role="listitem"')
+    if not isinstance(body, str):
+        return
+    found = body.count(OLD_ROLE)
+    citations = sum(1 for _ in doctree.findall(nodes.citation)) if doctree is not None else 0
+    if citations and found != citations:
+        _warn(FIX_ROLES, f"the page lists {citations} citation(s) but its HTML has {found} "
+              f"{OLD_ROLE}: docutils changed how it writes a citation list, so the entries "
+              f"of <div role=\"list\"> may no longer be list items (axe "
+              f"aria-required-children); check the markup and update the fix", pagename)
+    if found:
+        context["body"] = body.replace(OLD_ROLE, NEW_ROLE)
+
+
+# ------------------------------------------------------------- fix 3: stale bibliography
+def _note_outdated(app: Sphinx, env, added: set, changed: set, removed: set) -> list:
+    app._site_fixes_removed_any = bool(removed)
+    return []
 
 
 def _note_read(app: Sphinx, env, docnames: list[str]) -> None:
@@ -154,14 +225,79 @@ def _note_read(app: Sphinx, env, docnames: list[str]) -> None:
 
 
 def _bibliography_pages(app: Sphinx, env) -> list[str]:
-    if not getattr(app, "_site_fixes_read_any", False):
+    """The pages holding a {bibliography}, to rewrite whenever a page was read or removed
+    (any of them may have added or dropped a citation)."""
+    if not (getattr(app, "_site_fixes_read_any", False)
+            or getattr(app, "_site_fixes_removed_any", False)):
         return []
-    domain = env.get_domain("cite")
-    return sorted({key.docname for key in domain.bibliographies})
+    domain = env.get_domain("cite")  # an ExtensionError if sphinxcontrib-bibtex renamed it
+    bibliographies = getattr(domain, "bibliographies", None)
+    if not isinstance(bibliographies, Mapping):
+        _warn(FIX_BIBLIOGRAPHY, "sphinxcontrib-bibtex's cite domain has no 'bibliographies' "
+              f"mapping (got {type(bibliographies).__name__}): it changed how it records "
+              "bibliographies, so incremental builds may keep a stale bibliography")
+        return []
+    pages = set()
+    for key in bibliographies:
+        docname = getattr(key, "docname", None)
+        if not isinstance(docname, str):
+            _warn(FIX_BIBLIOGRAPHY, f"a bibliography key of the cite domain ({key!r}) has no "
+                  "'docname': sphinxcontrib-bibtex changed how it records bibliographies, "
+                  "so incremental builds may keep a stale bibliography")
+            return []
+        pages.add(docname)
+    cited = getattr(domain, "citation_refs", None)
+    if not pages and cited:
+        _warn(FIX_BIBLIOGRAPHY, f"the pages cite {len(cited)} time(s) but the cite domain "
+              "records no bibliography: sphinxcontrib-bibtex changed where it records them, "
+              "so incremental builds may keep a stale bibliography")
+    return sorted(pages)
+
+
+# ------------------------------------------------------------------ fix 4: Colab button
+COLAB_SOURCE_RX = re.compile(r"/blob/[^/]+/(.+)\.(?:md|ipynb)$")
+
+
+def _is_notebook_page(app: Sphinx, pagename: str, context: dict) -> bool:
+    """sphinx-book-theme's test for a page that gets launch buttons."""
+    metadata = app.env.metadata.get(pagename, {})
+    return "kernelspec" in metadata or "ipynb" in str(context.get("page_source_suffix", ""))
+
+
+def _point_colab_at_notebooks(app: Sphinx, pagename: str, context: dict) -> None:
+    branch = app.config.course_colab_branch
+    if not branch:
+        return
+    groups = [g for g in context.get("header_buttons", []) if isinstance(g, dict)]
+    buttons = [b for g in groups for b in g.get("buttons", []) if isinstance(b, dict)]
+    colab = [b for b in buttons if b.get("text") == "Colab"]
+    launch = (app.config.html_theme_options or {}).get("launch_buttons") or {}
+    if launch.get("colab_url") and _is_notebook_page(app, pagename, context) and not colab:
+        names = ", ".join(repr(b.get("text")) for b in buttons) or "none"
+        _warn(FIX_COLAB, f"course_colab_branch is {branch!r}, launch_buttons.colab_url is "
+              "set and this page is a notebook, but sphinx-book-theme gave it no header "
+              f"button with text 'Colab' (buttons: {names}): the theme changed its launch "
+              "buttons, so the Colab link (if any) still opens the .md source", pagename)
+    for button in colab:
+        url = str(button.get("url") or "")
+        new, count = COLAB_SOURCE_RX.subn(rf"/blob/{branch}/\1.ipynb", url)
+        if count != 1:
+            _warn(FIX_COLAB, f"the Colab button's URL {url!r} does not end in "
+                  "/blob/<branch>/<page>.md (or .ipynb): the theme changed its Colab links, so the "
+                  f"button does not open the notebook on the {branch!r} branch", pagename)
+            continue
+        button["url"] = new
+
+
+def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    _fix_assets(pagename, context)
+    _point_colab_at_notebooks(app, pagename, context)
+    _fix_citation_roles(pagename, context, doctree)
 
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("course_colab_branch", "", "html", types=[str])
+    app.connect("env-get-outdated", _note_outdated)
     app.connect("env-before-read-docs", _note_read)
     app.connect("env-get-updated", _bibliography_pages)
     # Late priority: run after the theme and extensions have added their per-page assets.
