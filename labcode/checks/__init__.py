@@ -19,7 +19,9 @@ Each returns a :class:`CheckReport`: pass/fail per case, the errors, and a list 
 bias gradient not summed over the batch, gradients off by the batch size, wrong shapes,
 missing ``zero_grad``, no nonlinearity, ...). In a notebook the report shows as a table;
 ``print(report)`` gives the same as plain text. Your function may raise or return the
-wrong thing: that is reported, never re-raised.
+wrong thing: that is reported, never re-raised. Your code runs under fixed seeds
+(:func:`labcode.seeded`), so a loop that shuffles or a model with dropout gets the same
+report on every run, and your own random stream is left as it was.
 
 How to run them: import the checks and pass each one *your* function or class (the
 class itself, not an instance), then look at the report::

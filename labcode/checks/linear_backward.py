@@ -19,6 +19,7 @@ from ..gradients import (
     compare_gradients,
     random_linear_problem,
 )
+from ..seeding import seeded
 from ._support import Findings, add_exception, callable_name, describe, safe_call, single_threaded
 from .report import CaseResult, CheckReport
 
@@ -186,6 +187,9 @@ def check_linear_backward(fn: Callable) -> CheckReport:
     ``modified_input``, ``transposed_input_gradient``, ``wrong_sign``,
     ``constant_factor``, ``wrong_values``.
 
+    Each case calls ``fn`` under its own fixed seed (:func:`labcode.seeded`): the
+    report is the same on every run, and the caller's global random state is untouched.
+
     Args:
         fn: your function ``fn(grad_output, x, weight, bias)``.
 
@@ -212,8 +216,9 @@ def check_linear_backward(fn: Callable) -> CheckReport:
         ref = autograd_linear_gradients(p["grad_output"], p["x"], p["weight"], p["bias"])
         inputs = {k: p[k] for k in ("grad_output", "x", "weight", "bias")}
         given = {k: (v.clone() if v is not None else None) for k, v in inputs.items()}
-        result, exc, caught = safe_call(fn, given["grad_output"], given["x"], given["weight"],
-                                        given["bias"])
+        with seeded(index):  # same report every run; the caller's generator is untouched
+            result, exc, caught = safe_call(fn, given["grad_output"], given["x"], given["weight"],
+                                            given["bias"])
         notes: list[str] = []
         if caught:
             notes.append("warning: " + caught[0])

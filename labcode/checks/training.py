@@ -61,10 +61,11 @@ def _reference_trajectories(model0: nn.Module, X: torch.Tensor, y: torch.Tensor,
 
 
 def _trajectory_match(train_fn: Callable, model0: nn.Module, X: torch.Tensor, y: torch.Tensor,
-                      lr: float) -> tuple[str | None, BaseException | None]:
+                      lr: float, seed: int) -> tuple[str | None, BaseException | None]:
     """Which reference loop a short run of ``train_fn`` reproduces: its name, or ``None``."""
     model = copy.deepcopy(model0)
-    _, exc, _ = safe_call(train_fn, model, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
+    with seeded(seed):  # the student's loop may draw (torch.randperm): same run every time
+        _, exc, _ = safe_call(train_fn, model, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
     if exc is not None:
         return None, exc
     got = _flat_parameters(model)
@@ -105,7 +106,10 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
         epochs: epochs of the main run (> 0).
         lr: learning rate (> 0).
         min_accuracy: held-out accuracy to reach, in ``(0, 1]``.
-        seed: seed of the model's initial weights and of the data.
+        seed: seed of the model's initial weights and of the data; ``train_fn`` also
+            runs under :func:`labcode.seeded` with it, so a loop that draws random
+            numbers gives the same report every time and leaves the caller's global
+            random state untouched.
 
     Returns:
         a :class:`CheckReport`.
@@ -165,7 +169,10 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
 
     handles = [p.register_hook(watch(n, p)) for n, p in model.named_parameters()]
     try:
-        returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
+        # A loop that draws random numbers (torch.randperm for minibatches, dropout) gets
+        # the same run every time, and seeded() leaves the caller's generator as it was.
+        with seeded(seed):
+            returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
     finally:
         for handle in handles:
             handle.remove()
@@ -176,7 +183,7 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
         return CheckReport(f"check_training({name})", rows, findings.diagnoses(),
                            time.perf_counter() - start)
     row(f"runs: {call}", True, "ok")
-    match, trajectory_exc = _trajectory_match(train_fn, model0, X, y, lr)
+    match, trajectory_exc = _trajectory_match(train_fn, model0, X, y, lr, seed)
 
     n_passes = max(passes.values()) if passes else 0
     if n_passes == 0:

@@ -240,6 +240,25 @@ def test_check_linear_backward_rejects_non_callables(bad):
         check_linear_backward(bad)
 
 
+def noisy_weight_gradient(grad_output, x, weight, bias):
+    """Right, plus random noise on grad_weight: the errors in the report are random."""
+    g, x2 = _flat(grad_output, x, weight)
+    noise = 1e-3 * torch.randn(weight.shape, dtype=weight.dtype)
+    return grad_output @ weight, g.T @ x2 + noise, (g.sum(0) if bias is not None else None)
+
+
+def test_check_linear_backward_is_deterministic_and_leaves_the_global_generator_alone():
+    reports = []
+    for caller_seed in (1, 2):  # callers whose global random streams differ
+        with labcode.seeded(caller_seed):
+            state = torch.random.get_rng_state()
+            reports.append(check_linear_backward(noisy_weight_gradient))
+            assert torch.equal(torch.random.get_rng_state(), state)
+    first, second = reports
+    assert not first.passed and first.codes == ["wrong_values"]
+    assert (first.cases, first.diagnoses) == (second.cases, second.diagnoses)
+
+
 @pytest.mark.parametrize("raises", [False, True], ids=["returns", "raises"])
 def test_checks_run_on_one_thread_and_restore_the_callers_count(raises):
     # conftest pins the suite to 1 thread, so the caller's count must be something else

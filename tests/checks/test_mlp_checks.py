@@ -151,6 +151,41 @@ def test_unused_layer_is_named():
     assert "extra.weight" in report.diagnoses[0].message
 
 
+class DropoutMLP(labcode.MLP):
+    """Dropout before the output layer: training-mode forwards draw random masks."""
+
+    def __init__(self, in_features, hidden_features, out_features):
+        super().__init__(in_features, hidden_features, out_features)
+        self.dropout = nn.Dropout(0.5)
+
+    def forward(self, x):
+        return self.layers[-1](self.dropout(self.layers[:-1](x)))
+
+
+class NoisyLinearMLP(labcode.MLP):
+    """No activation, and noise on the input even in evaluation mode: the only thing
+    that keeps it from being affine is the noise, so its affine error is random."""
+
+    def __init__(self, in_features, hidden_features, out_features):
+        super().__init__(in_features, hidden_features, out_features, activation=None)
+
+    def forward(self, x):
+        return super().forward(x + 0.1 * torch.randn_like(x))
+
+
+@pytest.mark.parametrize("cls", [DropoutMLP, NoisyLinearMLP], ids=lambda c: c.__name__)
+def test_check_mlp_is_deterministic_and_leaves_the_global_generator_alone(cls):
+    reports = []
+    for caller_seed in (1, 2):  # callers whose global random streams differ
+        with labcode.seeded(caller_seed):
+            state = torch.random.get_rng_state()
+            reports.append(check_mlp(cls))
+            assert torch.equal(torch.random.get_rng_state(), state)
+    first, second = reports
+    assert all(dict(case.cells)["nonlinear"].startswith("yes") for case in first.cases)
+    assert (first.cases, first.diagnoses) == (second.cases, second.diagnoses)
+
+
 def test_check_mlp_rejects_an_instance_and_non_callables():
     with pytest.raises(TypeError, match="pass MLP, not MLP"):
         check_mlp(labcode.MLP(2, [4], 2))

@@ -162,6 +162,33 @@ def test_missing_zero_grad_is_confirmed_by_the_trajectory():
     assert "before backward pass 2" in report.diagnoses[0].message
 
 
+def shuffled_minibatches(model, X, y, epochs, lr):
+    """A correct loop over shuffled minibatches: torch.randperm draws from the global generator."""
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
+    for _ in range(epochs):
+        for batch in torch.randperm(len(X)).split(50):
+            loss = nn.functional.cross_entropy(model(X[batch]), y[batch])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        losses.append(loss.item())
+    return losses
+
+
+def test_check_training_is_deterministic_and_leaves_the_global_generator_alone():
+    reports = []
+    for caller_seed in (1, 2):  # callers whose global random streams differ
+        with labcode.seeded(caller_seed):
+            state = torch.random.get_rng_state()
+            reports.append(check_training(shuffled_minibatches, epochs=30, lr=0.02))
+            assert torch.equal(torch.random.get_rng_state(), state)
+    first, second = reports
+    assert first.notes and "returned 30 losses" in first.notes[0]  # the loop did run
+    assert (first.cases, first.diagnoses, first.notes) == (second.cases, second.diagnoses,
+                                                           second.notes)
+
+
 def test_check_training_rejects_results_and_bad_settings():
     X, y = labcode.make_moons(20, seed=0)
     history = labcode.train(labcode.MLP(2, [4], 2), X, y, epochs=2)
