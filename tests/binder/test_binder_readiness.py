@@ -30,32 +30,14 @@ BINDER = REPO / "binder"
 # --------------------------------------------------------------------------------------------
 # What the repository says
 # --------------------------------------------------------------------------------------------
-def _toc_files(node) -> list[str]:
-    out = []
-    if isinstance(node, dict):
-        if "file" in node:
-            out.append(str(node["file"]))
-        for key in ("parts", "chapters", "sections"):
-            for child in node.get(key) or []:
-                out.extend(_toc_files(child))
-    elif isinstance(node, list):
-        for child in node:
-            out.extend(_toc_files(child))
-    return out
+# The book's one ToC walker (the Colab notebooks follow the same page list).
+sys.path.insert(0, str(REPO / "book" / "_ext"))
+from colab_notebooks import toc_sources as _toc_sources  # noqa: E402
 
 
 def toc_sources() -> list[Path]:
-    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
-    names = [str(toc["root"])] + _toc_files(toc)
-    out = []
-    for name in dict.fromkeys(re.sub(r"\.(md|ipynb)$", "", n) for n in names):
-        for suffix in (".md", ".ipynb"):
-            if (REPO / (name + suffix)).is_file():
-                out.append(REPO / (name + suffix))
-                break
-        else:
-            raise FileNotFoundError(f"_toc.yml names {name!r}, which has no .md/.ipynb file")
-    return out
+    """The .md/.ipynb source of every page in _toc.yml, in book order."""
+    return _toc_sources(REPO)
 
 
 def _pages_or_none():
