@@ -11,7 +11,9 @@ Modules, one concept each:
 * :mod:`labcode.mlp`: ``MLP`` and ``collapse``;
 * :mod:`labcode.data`: ``make_moons``;
 * :mod:`labcode.train`: ``train``, ``accuracy``, ``History``;
-* :mod:`labcode.gradients`: checking gradients against autograd and finite differences;
+* :mod:`labcode.gradients`: checking a gradient against autograd;
+* :mod:`labcode.finite_differences`: against finite differences and ``gradcheck``, and
+  why that wants float64;
 * :mod:`labcode.probes`: the Part B probes;
 * :mod:`labcode.plotting`: the book's shared figures (matplotlib imported only when drawing);
 * :mod:`labcode.checks`: self-checks a student runs on their own code.
@@ -20,16 +22,19 @@ from .data import make_moons
 from .function import LinearFunction
 from .gradients import (
     GradientComparison,
-    PrecisionRow,
     autograd_linear_gradients,
     compare_gradients,
     compare_linear_backward,
+    default_tolerance,
+    random_linear_problem,
+    relative_error,
+)
+from .finite_differences import (
+    PrecisionRow,
     finite_difference_errors,
     finite_difference_gradient,
     linear_cross_entropy_problem,
     precision_comparison,
-    random_linear_problem,
-    relative_error,
     run_gradcheck,
 )
 from .layer import ManualLinear
@@ -57,7 +62,8 @@ __all__ = [
     "ACTIVATIONS", "MLP", "GradientComparison", "GradientProbe", "History", "LinearFunction",
     "ManualLinear", "NonlinearityProbe", "PrecisionRow", "TOY_INPUT", "TOY_LABEL", "TOY_LR",
     "TOY_PARAMETERS", "TOY_WEIGHT", "accuracy", "autograd_linear_gradients", "collapse",
-    "compare_gradients", "compare_linear_backward", "finite_difference_errors",
+    "compare_gradients", "compare_linear_backward", "default_tolerance",
+    "finite_difference_errors",
     "finite_difference_gradient", "linear_cross_entropy_problem",
     "gradient_probe", "linear_backward", "linear_forward", "make_moons", "nonlinearity_probe",
     "plot_decision_boundary", "plot_training_curves",

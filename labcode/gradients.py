@@ -1,44 +1,59 @@
-r"""Checking a gradient: against autograd, and against finite differences.
+r"""Checking a hand-written gradient against autograd.
 
-Two independent references for a hand-written gradient :math:`g`:
-
-* **autograd** on the same computation, compared element-wise;
-* **central differences**, :math:`\frac{f(\theta + \epsilon e_i) - f(\theta - \epsilon e_i)}{2\epsilon}`,
-  whose error is :math:`O(\epsilon^2)` truncation plus about
-  :math:`\text{machine-}\epsilon \cdot |f| / \epsilon` rounding. In float32 (machine epsilon
-  :math:`\approx 1.2\times10^{-7}`) the rounding term swamps any useful :math:`\epsilon`;
-  in float64 (:math:`\approx 2.2\times10^{-16}`) it does not. That is why
-  ``torch.autograd.gradcheck`` wants float64 inputs.
-
-:func:`finite_difference_errors` measures that trade-off: the error of the estimate
-against the step, for one linear layer under cross-entropy, in a chosen dtype.
+For one linear layer :math:`Y = X W^\top + b` and an upstream gradient
+:math:`G = \partial L/\partial Y`, :func:`compare_linear_backward` draws a random,
+non-zero problem (:func:`random_linear_problem`), runs the hand-written
+:func:`~labcode.linear.linear_backward`, asks autograd for the same three gradients
+(:func:`autograd_linear_gradients`) and compares them element-wise
+(:func:`compare_gradients`).
 
 Errors are reported as in the CS231n notes: the maximum absolute error and the
-maximum relative error :math:`|a - b| / \max(|a| + |b|, 10^{-8})`.
+maximum relative error :math:`|a - b| / \max(|a| + |b|, 10^{-8})`; a comparison passes
+at ``torch.testing``'s tolerances for the dtype (:func:`default_tolerance`).
+
+The second reference, finite differences and ``gradcheck``, is
+:mod:`labcode.finite_differences`.
 """
 from __future__ import annotations
 
-import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
 from . import _validate
-from .function import LinearFunction
-from .linear import linear_backward, linear_forward
+from .linear import linear_backward
 
 #: Floor of the relative error's denominator, as in the CS231n notes.
 REL_ERROR_FLOOR = 1e-8
 
+#: ``(rtol, atol)`` of ``torch.testing.assert_close`` for each floating dtype, from its
+#: documentation (torch exposes no public function that returns them).
+_ASSERT_CLOSE_TOLERANCES = {
+    torch.float16: (1e-3, 1e-5),
+    torch.bfloat16: (1.6e-2, 1e-5),
+    torch.float32: (1.3e-6, 1e-5),
+    torch.float64: (1e-7, 1e-7),
+}
+
 
 def default_tolerance(dtype: torch.dtype) -> tuple[float, float]:
-    """``(rtol, atol)`` that ``torch.testing.assert_close`` uses for ``dtype``."""
-    if dtype == torch.float64:
-        return 1e-7, 1e-7
-    if dtype == torch.float32:
-        return 1.3e-6, 1e-5
-    return 1e-3, 1e-5  # float16 / bfloat16
+    """``(rtol, atol)`` that ``torch.testing.assert_close`` uses for ``dtype``.
+
+    float16 ``(1e-3, 1e-5)``, bfloat16 ``(1.6e-2, 1e-5)``, float32 ``(1.3e-6, 1e-5)``,
+    float64 ``(1e-7, 1e-7)``; any other dtype ``(0.0, 0.0)``, as in ``assert_close``.
+
+    Args:
+        dtype: the dtype of the tensors compared.
+
+    Example:
+        >>> default_tolerance(torch.float64)
+        (1e-07, 1e-07)
+    """
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype must be a torch.dtype such as torch.float64, got "
+                        f"{type(dtype).__name__} {dtype!r}")
+    return _ASSERT_CLOSE_TOLERANCES.get(dtype, (0.0, 0.0))
 
 
 @dataclass(frozen=True)
@@ -62,7 +77,23 @@ class GradientComparison:
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    r"""Element-wise CS231n relative error :math:`|a-b| / \max(|a|+|b|, 10^{-8})`."""
+    r"""Element-wise CS231n relative error :math:`|a-b| / \max(|a|+|b|, 10^{-8})`.
+
+    Symmetric in ``a`` and ``b``, at most 1, and 0 only where they are equal. The
+    floor keeps it finite where both are zero.
+
+    Args:
+        a, b: tensors of the same shape (or broadcastable), e.g. two gradients.
+
+    Returns:
+        a tensor of ``a``'s shape (after broadcasting) with values in ``[0, 1]``.
+
+    Example:
+        >>> relative_error(torch.tensor([1.0, 0.0]), torch.tensor([3.0, 0.0]))
+        tensor([0.5000, 0.0000])
+    """
+    a = _validate.float_tensor("a", a)
+    b = _validate.float_tensor("b", b)
     return (a - b).abs() / (a.abs() + b.abs()).clamp_min(REL_ERROR_FLOOR)
 
 
@@ -75,7 +106,8 @@ def compare_gradients(gradient: torch.Tensor, reference: torch.Tensor, *,
         gradient: the gradient under test.
         reference: what it should equal (autograd's, or a finite-difference estimate).
         name: label used in the report.
-        rtol, atol: tolerances; default to ``torch.testing``'s for the dtype.
+        rtol, atol: tolerances (numbers >= 0); default to ``torch.testing``'s for the
+            dtype (:func:`default_tolerance`).
 
     Example:
         >>> g = torch.tensor([1.0, 2.0], dtype=torch.float64)
@@ -90,8 +122,8 @@ def compare_gradients(gradient: torch.Tensor, reference: torch.Tensor, *,
             f"{tuple(reference.shape)}; a gradient has the shape of its parameter"
         )
     default_rtol, default_atol = default_tolerance(gradient.dtype)
-    rtol = default_rtol if rtol is None else rtol
-    atol = default_atol if atol is None else atol
+    rtol = default_rtol if rtol is None else _validate.non_negative_float("rtol", rtol)
+    atol = default_atol if atol is None else _validate.non_negative_float("atol", atol)
     a, b = gradient.detach(), reference.detach().to(gradient.dtype)
     diff = (a - b).abs()
     return GradientComparison(
@@ -107,21 +139,39 @@ def compare_gradients(gradient: torch.Tensor, reference: torch.Tensor, *,
 def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 5,
                           out_features: int = 3, *, bias: bool = True,
                           dtype: torch.dtype = torch.float64, seed: int = 0,
-                          device: torch.device | str | None = None) -> dict[str, torch.Tensor | None]:
+                          device: torch.device | str | None = None
+                          ) -> dict[str, torch.Tensor | None]:
     """Random, non-zero ``x``, ``weight``, ``bias`` and ``grad_output`` for one layer.
 
-    Drawn from a private generator (same seed, same tensors); non-zero everywhere,
-    since zeros can hide a wrong backward.
+    Drawn from a private generator (same seed, same tensors; the global random state
+    is neither read nor changed); standard normal, so non-zero everywhere, since zeros
+    can hide a wrong backward.
+
+    Args:
+        batch_shape: leading dimensions of ``x``, a sequence of positive ints, e.g.
+            ``(6,)`` for six rows or ``(2, 3)`` for a batch of sequences.
+        in_features: ``D_in`` (> 0).
+        out_features: ``D_out`` (> 0).
+        bias: draw a bias (``True``) or return ``None`` for it.
+        dtype: a floating-point dtype (default float64, as gradient checks want).
+        seed: seed of the private generator.
+        device: where to put the tensors (default: CPU); drawn on the CPU first, so
+            the same seed gives the same numbers on every device.
 
     Returns:
         a dict with keys ``x (*batch_shape, D_in)``, ``weight (D_out, D_in)``,
         ``bias (D_out,)`` or ``None``, and ``grad_output (*batch_shape, D_out)``.
+
+    Example:
+        >>> p = random_linear_problem((2, 3), 4, 5, seed=0)
+        >>> tuple(p["x"].shape), tuple(p["weight"].shape), tuple(p["grad_output"].shape)
+        ((2, 3, 4), (5, 4), (2, 3, 5))
     """
-    generator = torch.Generator().manual_seed(_validate.integer("seed", seed))
-    batch_shape = tuple(_validate.positive_int(f"batch_shape[{i}]", n)
-                        for i, n in enumerate(batch_shape))
+    batch_shape = _validate.positive_ints("batch_shape", batch_shape, "(6,)")
     in_features = _validate.positive_int("in_features", in_features)
     out_features = _validate.positive_int("out_features", out_features)
+    dtype = _validate.float_dtype("dtype", dtype)
+    generator = torch.Generator().manual_seed(_validate.integer("seed", seed))
 
     def draw(*shape: int) -> torch.Tensor:
         return torch.randn(shape, generator=generator, dtype=dtype).to(device)
@@ -137,10 +187,26 @@ def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 
 def autograd_linear_gradients(grad_output: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
                               bias: torch.Tensor | None = None
                               ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
-    """What autograd says ``linear_backward`` should return, via ``torch.nn.functional.linear``.
+    r"""What autograd says ``linear_backward`` should return, via ``torch.nn.functional.linear``.
 
-    Computes :math:`L = \\sum Y \\odot G` so that :math:`\\partial L/\\partial Y = G`,
-    then asks autograd for the gradients of ``x``, ``weight`` and ``bias``.
+    Computes :math:`L = \sum Y \odot G` so that :math:`\partial L/\partial Y = G`,
+    then asks autograd for the gradients of ``x``, ``weight`` and ``bias``. The inputs
+    are detached and cloned first: their ``.grad`` is left alone.
+
+    Args:
+        grad_output: :math:`G`, shape ``(*, D_out)``.
+        x: the layer's input, shape ``(*, D_in)``.
+        weight: shape ``(D_out, D_in)``.
+        bias: shape ``(D_out,)``, or ``None``.
+
+    Returns:
+        ``(grad_input (*, D_in), grad_weight (D_out, D_in), grad_bias (D_out,) or None)``.
+
+    Example:
+        >>> p = random_linear_problem((4,), 3, 2)
+        >>> grads = autograd_linear_gradients(p["grad_output"], p["x"], p["weight"], p["bias"])
+        >>> [tuple(g.shape) for g in grads]
+        [(4, 3), (2, 3), (2,)]
     """
     leaves = [t.detach().clone().requires_grad_(True) for t in (x, weight)]
     b = bias.detach().clone().requires_grad_(True) if bias is not None else None
@@ -156,8 +222,13 @@ def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int 
                             seed: int = 0) -> list[GradientComparison]:
     """Compare :func:`~labcode.linear.linear_backward` with autograd on a random problem.
 
-    Returns one :class:`GradientComparison` each for ``grad_input``, ``grad_weight``
-    and (with ``bias``) ``grad_bias``.
+    Args:
+        batch_shape, in_features, out_features, bias, dtype, seed: the problem, as in
+            :func:`random_linear_problem`.
+
+    Returns:
+        one :class:`GradientComparison` each for ``grad_input``, ``grad_weight`` and
+        (with ``bias``) ``grad_bias``, at :func:`default_tolerance` for ``dtype``.
 
     Example:
         >>> all(c.passed for c in compare_linear_backward((4,), 3, 2))
@@ -170,194 +241,3 @@ def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int 
     names = ("grad_input", "grad_weight", "grad_bias")
     return [compare_gradients(a, b, name=n) for n, a, b in zip(names, ours, theirs)
             if a is not None]
-
-
-def finite_difference_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-                               eps: float = 1e-6) -> torch.Tensor:
-    r"""Central-difference estimate of :math:`\nabla f(x)` for a scalar function ``f``.
-
-    Each element is :math:`(f(x + \epsilon e_i) - f(x - \epsilon e_i)) / 2\epsilon`,
-    evaluated in ``x``'s dtype: two calls of ``f`` per element.
-
-    Example:
-        >>> x = torch.tensor([1.0, 2.0], dtype=torch.float64)
-        >>> g = finite_difference_gradient(lambda t: (t ** 2).sum(), x)  # exact: 2x
-        >>> torch.allclose(g, 2 * x)
-        True
-    """
-    x = _validate.float_tensor("x", x)
-    eps = _validate.positive_float("eps", eps)
-    if not callable(f):
-        raise TypeError(f"f must be callable, got {type(f).__name__}")
-    x = x.detach()
-    # Contiguous on purpose: for a non-contiguous x (a transpose, say) empty_like would
-    # copy x's strides, and grad.reshape(-1) below would then be a copy, not a view.
-    grad = torch.empty(x.shape, dtype=x.dtype, device=x.device)
-    flat, flat_grad = x.reshape(-1), grad.reshape(-1)
-    with torch.no_grad():
-        for i in range(flat.numel()):
-            shifted = flat.clone()
-            shifted[i] = flat[i] + eps
-            f_plus = f(shifted.reshape(x.shape))
-            shifted[i] = flat[i] - eps
-            f_minus = f(shifted.reshape(x.shape))
-            flat_grad[i] = (f_plus - f_minus) / (2 * eps)
-    return grad
-
-
-def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
-                  out_features: int = 3, *, bias: bool = True,
-                  dtype: torch.dtype = torch.float64, seed: int = 0) -> bool:
-    """Run ``torch.autograd.gradcheck`` on :class:`~labcode.function.LinearFunction`.
-
-    Returns ``True`` when our backward agrees with gradcheck's finite differences at
-    gradcheck's default tolerances (``eps=1e-6, atol=1e-5, rtol=1e-3``). With
-    ``dtype=torch.float32`` it returns ``False``: those tolerances assume float64 (the
-    float32 warning that gradcheck prints is silenced here because the page shows it).
-
-    Example:
-        >>> run_gradcheck((4,), 3, 2)
-        True
-    """
-    p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
-                              dtype=dtype, seed=seed)
-    inputs = tuple(t.requires_grad_(True) for t in (p["x"], p["weight"], p["bias"])
-                   if t is not None)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*double precision floating point.*")
-        return torch.autograd.gradcheck(LinearFunction.apply, inputs, raise_exception=False)
-
-
-@dataclass(frozen=True)
-class PrecisionRow:
-    """Finite differences against the hand gradient of ``weight`` in one dtype."""
-
-    dtype: str
-    eps: float
-    comparison: GradientComparison
-    gradcheck_passed: bool
-
-
-def precision_comparison(eps: float = 1e-6, seed: int = 0) -> list[PrecisionRow]:
-    """Why float64: the same finite-difference check in float32 and in float64.
-
-    For one random linear layer and :math:`L = \\sum Y \\odot G`, the central-difference
-    estimate of :math:`\\partial L/\\partial W` (step ``eps``) is compared with
-    :func:`~labcode.linear.linear_backward` at gradcheck's tolerances
-    (``atol=1e-5, rtol=1e-3``), and gradcheck itself is run, in each dtype.
-    """
-    rows = []
-    for dtype in (torch.float32, torch.float64):
-        p = random_linear_problem((6,), 5, 3, dtype=dtype, seed=seed)
-        x, b, g = p["x"], p["bias"], p["grad_output"]
-
-        def loss(w: torch.Tensor) -> torch.Tensor:
-            return (LinearFunction.apply(x, w, b) * g).sum()
-
-        estimate = finite_difference_gradient(loss, p["weight"], eps=eps)
-        _, hand, _ = linear_backward(g, x, p["weight"], b)
-        comparison = compare_gradients(hand, estimate, name=f"grad_weight ({str(dtype).removeprefix('torch.')})",
-                                       rtol=1e-3, atol=1e-5)
-        rows.append(PrecisionRow(str(dtype).replace("torch.", ""), eps, comparison,
-                                 run_gradcheck(dtype=dtype, seed=seed)))
-    return rows
-
-
-def linear_cross_entropy_problem(seed: int = 0) -> dict[str, torch.Tensor]:
-    r"""One linear layer under a cross-entropy loss, with its exact weight gradient.
-
-    The loss, as a function of the weight :math:`W`, is the batch mean
-
-    .. math::
-
-        L(W) = \operatorname{CE}(X W^\top + b,\ y)
-             = -\frac{1}{N} \sum_{n} \log P_{n, y_n},
-        \qquad P = \operatorname{softmax}(X W^\top + b),
-
-    and its exact gradient is :math:`\partial L/\partial W = G^\top X` with
-    :math:`G = (P - Y_\text{onehot}) / N`, computed by
-    :func:`~labcode.linear.linear_backward` (no autograd). The problem is
-    :func:`random_linear_problem` with ``N = 6`` rows, ``D_in = 4`` inputs and
-    ``C = 3`` classes, in float64; the labels cycle through the classes.
-
-    Args:
-        seed: seed of the random ``x``, ``weight`` and ``bias``.
-
-    Returns:
-        a dict of float64 tensors ``x (N, D_in)``, ``weight (C, D_in)``, ``bias (C,)``,
-        ``grad_weight (C, D_in)``, and int64 ``labels (N,)``.
-
-    Example:
-        >>> p = linear_cross_entropy_problem(seed=0)
-        >>> p["labels"].tolist(), tuple(p["grad_weight"].shape)
-        ([0, 1, 2, 0, 1, 2], (3, 4))
-    """
-    n, in_features, classes = 6, 4, 3
-    p = random_linear_problem((n,), in_features, classes, seed=seed)
-    x, weight, bias = p["x"], p["weight"], p["bias"]
-    labels = torch.arange(n) % classes  # classes 0, 1, 2, 0, 1, 2
-    probabilities = torch.softmax(linear_forward(x, weight, bias), dim=1)  # (N, C)
-    one_hot = torch.nn.functional.one_hot(labels, classes).to(x.dtype)     # (N, C)
-    grad_output = (probabilities - one_hot) / n  # dL/dY for the mean loss
-    _, grad_weight, _ = linear_backward(grad_output, x, weight, bias)      # (C, D_in)
-    return {"x": x, "weight": weight, "bias": bias, "labels": labels,
-            "grad_weight": grad_weight}
-
-
-def finite_difference_errors(eps_values: Sequence[float],
-                             dtype: torch.dtype = torch.float64, *,
-                             seed: int = 0) -> list[tuple[float, float]]:
-    r"""How far central differences land from the exact gradient, step by step.
-
-    For each step :math:`\epsilon` in ``eps_values``, the central-difference estimate
-    of :math:`\partial L/\partial W` for :func:`linear_cross_entropy_problem` is
-    computed with every loss evaluation in ``dtype``, and compared with the exact
-    float64 gradient :math:`G^\top X`:
-
-    .. math::
-
-        \text{error}(\epsilon) = \max_{k,j}\,
-        \bigl|\hat g_{kj}(\epsilon) - (G^\top X)_{kj}\bigr|
-        \approx \frac{\epsilon^2}{6}\,|L'''| + \frac{u\,|L|}{\epsilon},
-
-    truncation plus rounding, where :math:`u` is ``dtype``'s machine epsilon. Over a
-    wide range of steps the errors trace a V whose bottom sits near :math:`u^{2/3}`.
-    A step too small to change a weight in ``dtype`` gives an estimate of exactly 0,
-    and then the error is :math:`\max |G^\top X|` itself.
-
-    Args:
-        eps_values: the steps :math:`\epsilon`, each a positive, finite number.
-        dtype: floating-point dtype the loss is evaluated in (``torch.float32`` or
-            ``torch.float64``).
-        seed: seed of the problem (see :func:`linear_cross_entropy_problem`).
-
-    Returns:
-        one ``(eps, max_error)`` pair of floats per step, in the order given.
-
-    Example:
-        >>> [(eps, err)] = finite_difference_errors([1e-6], torch.float64)
-        >>> err < 1e-8  # float64: central differences are accurate here
-        True
-    """
-    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-        raise TypeError(f"dtype must be a floating-point torch.dtype such as "
-                        f"torch.float64, got {dtype!r}")
-    if isinstance(eps_values, (str, bytes)) or not isinstance(eps_values, Sequence):
-        raise TypeError(f"eps_values must be a sequence of positive numbers, got "
-                        f"{type(eps_values).__name__}")
-    if len(eps_values) == 0:
-        raise ValueError("eps_values must hold at least one step, got an empty sequence")
-    steps = [_validate.positive_float(f"eps_values[{i}]", e)
-             for i, e in enumerate(eps_values)]
-    p = linear_cross_entropy_problem(seed=seed)
-    x, bias, labels = p["x"].to(dtype), p["bias"].to(dtype), p["labels"]
-    weight, exact = p["weight"].to(dtype), p["grad_weight"]  # exact: float64
-
-    def loss(w: torch.Tensor) -> torch.Tensor:
-        return torch.nn.functional.cross_entropy(linear_forward(x, w, bias), labels)
-
-    errors = []
-    for eps in steps:
-        estimate = finite_difference_gradient(loss, weight, eps=eps)  # (C, D_in)
-        errors.append((eps, (estimate.double() - exact).abs().max().item()))
-    return errors

@@ -64,7 +64,7 @@ def _evaluating(model: nn.Module) -> Iterator[None]:
 
 
 def _check_data(model: nn.Module, X: object, y: object, X_name: str, y_name: str) -> None:
-    """Types, shapes, dtypes and devices of ``(X, y)``; labels are checked by :func:`_check_labels`."""
+    """Types, shapes, dtypes and devices of ``(X, y)`` (label values: :func:`_check_labels`)."""
     X = _validate.float_tensor(X_name, X)
     y = _validate.tensor(y_name, y)
     if y.dtype != torch.int64:
