@@ -46,10 +46,22 @@ TOY_LR = 0.5
 def toy_network(manual: bool = False, dtype: torch.dtype = torch.float64) -> MLP:
     """The probe's network: ``MLP(2, [2], 2)`` (ReLU) with the fixed :data:`TOY_PARAMETERS`.
 
+    Args:
+        manual: build it from :class:`~labcode.layer.ManualLinear` (our hand-written
+            backward) instead of ``nn.Linear``; the parameters are the same.
+        dtype: a floating-point dtype for the parameters (default float64).
+
+    Returns:
+        the :class:`~labcode.mlp.MLP`, on the CPU, in training mode.
+
     Example:
-        >>> toy_network()(torch.tensor([TOY_INPUT], dtype=torch.float64)).shape
+        >>> model = toy_network()
+        >>> model(torch.tensor([TOY_INPUT], dtype=torch.float64)).shape
         torch.Size([1, 2])
+        >>> sum(p.numel() for p in model.parameters())  # W1 (2, 2), b1, W2 (2, 2), b2
+        12
     """
+    dtype = _validate.float_dtype("dtype", dtype)
     with seeded(0):  # the random init is overwritten below; seeding keeps it tidy
         model = MLP(2, [2], 2, activation="relu", manual=manual).to(dtype)
     params = dict(model.named_parameters())
@@ -106,7 +118,7 @@ def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:
     opt = torch.optim.SGD(model.parameters(), lr=lr)
 
     hidden = model.layers[1](model.layers[0](x))  # (1, 2) after ReLU
-    logits = model(x)  # (1, 2)
+    logits = model.layers[2](hidden)  # (1, 2): the rest of model(x), layer 0 not run twice
     loss = loss_fn(logits, y)
     weight_before = weight[index].item()
     opt.zero_grad()
@@ -136,7 +148,8 @@ class NonlinearityProbe:
     Attributes:
         with_activation, without_activation: the two training :class:`History` objects
             (each with ``val_accuracy`` on held-out moons).
-        test_accuracy_with, test_accuracy_without: final held-out accuracies.
+        test_accuracy_with, test_accuracy_without: final held-out accuracies, the last
+            ``val_accuracy`` of each run (properties: they are read from the histories).
         linear_model_accuracy: held-out accuracy of a plain linear classifier
             (``MLP(2, [], 2)``, logistic regression) trained to convergence
             (:data:`LINEAR_BASELINE_EPOCHS` Adam steps at ``lr=0.05``): what a linear
@@ -148,10 +161,16 @@ class NonlinearityProbe:
     activation: str
     with_activation: History
     without_activation: History
-    test_accuracy_with: float
-    test_accuracy_without: float
     linear_model_accuracy: float
     collapse_max_error: float
+
+    @property
+    def test_accuracy_with(self) -> float:
+        return self.with_activation.val_accuracy[-1]
+
+    @property
+    def test_accuracy_without(self) -> float:
+        return self.without_activation.val_accuracy[-1]
 
 
 def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...] = (32, 32),
@@ -163,9 +182,24 @@ def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...
     parameters) and see the same data; only the switch differs. Training data use
     ``seed``, held-out data ``seed + 1``.
 
+    Args:
+        activation: the nonlinearity to compare against ``None``: ``"relu"``,
+            ``"tanh"`` or ``"sigmoid"``.
+        hidden_features: widths of the hidden layers, a sequence of positive ints.
+        n_samples: moons points in each of the training and held-out sets (> 0).
+        noise: the moons' noise (>= 0).
+        seed: seed of the models' initial weights and of the training data (the
+            held-out data use ``seed + 1``).
+        epochs, lr: full-batch Adam training of both networks (see :func:`train`).
+
+    Returns:
+        a :class:`NonlinearityProbe`.
+
     Example:
-        >>> probe = nonlinearity_probe(epochs=50)
-        >>> probe.test_accuracy_with > probe.test_accuracy_without
+        >>> probe = nonlinearity_probe(n_samples=200, epochs=20)
+        >>> probe.with_activation.epochs, probe.without_activation.epochs
+        (20, 20)
+        >>> probe.test_accuracy_with == probe.with_activation.val_accuracy[-1]
         True
     """
     if activation is None:
@@ -173,6 +207,11 @@ def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...
             "activation must name the nonlinearity to compare against None, e.g. 'relu'; "
             "got None (the probe always trains the activation=None network as well)"
         )
+    hidden_features = _validate.positive_ints("hidden_features", hidden_features, "(32, 32)")
+    seed = _validate.integer("seed", seed)
+    if seed == _validate.SEED_MAX:
+        raise ValueError(f"seed must be below 2**64 - 1 (the held-out data use seed + 1), "
+                         f"got {seed}")
     X, y = make_moons(n_samples, noise, seed)
     X_test, y_test = make_moons(n_samples, noise, seed + 1)
     runs = {}
@@ -191,8 +230,6 @@ def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...
         activation=activation,
         with_activation=runs[activation][1],
         without_activation=runs[None][1],
-        test_accuracy_with=accuracy(runs[activation][0], X_test, y_test),
-        test_accuracy_without=accuracy(linear_only, X_test, y_test),
         linear_model_accuracy=accuracy(linear_model, X_test, y_test),
         collapse_max_error=collapse_error,
     )

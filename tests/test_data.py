@@ -6,7 +6,7 @@ import math
 import pytest
 import torch
 
-from labcode import make_moons
+from labcode import make_moons, seeded
 
 
 @pytest.mark.parametrize("n_samples", [1, 2, 7, 100, 1001])
@@ -38,10 +38,10 @@ def test_make_moons_does_not_touch_the_global_rng():
     make_moons(300, 0.1, seed=3)
     assert torch.equal(torch.random.get_rng_state(), state)
     # and the global stream does not change the data
-    torch.manual_seed(0)
-    first = make_moons(50, 0.1, seed=3)[0]
-    torch.manual_seed(99)
-    assert torch.equal(make_moons(50, 0.1, seed=3)[0], first)
+    with seeded(0):
+        first = make_moons(50, 0.1, seed=3)[0]
+    with seeded(99):
+        assert torch.equal(make_moons(50, 0.1, seed=3)[0], first)
 
 
 def test_make_moons_without_noise_lies_on_the_two_half_circles():
@@ -89,6 +89,13 @@ def test_make_moons_puts_data_on_the_requested_device():
     assert X_cpu.device.type == "cpu"
 
 
+@pytest.mark.parametrize("seed", [2**64 - 1, -(2**63)])
+def test_make_moons_takes_every_64_bit_seed(seed):
+    X1, y1 = make_moons(20, 0.1, seed=seed)
+    X2, y2 = make_moons(20, 0.1, seed=seed)
+    assert torch.equal(X1, X2) and torch.equal(y1, y2)
+
+
 @pytest.mark.parametrize("kwargs, error, match", [
     (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
     (dict(n_samples=-5), ValueError, r"n_samples must be a positive int, got -5"),
@@ -100,6 +107,9 @@ def test_make_moons_puts_data_on_the_requested_device():
     (dict(noise="0.1"), TypeError, r"noise must be a number >= 0, got str '0\.1'"),
     (dict(seed=1.5), TypeError, r"seed must be an int, got float 1\.5"),
     (dict(seed=None), TypeError, r"seed must be an int, got NoneType None"),
+    (dict(seed=2**64), ValueError,
+     r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616"),
+    (dict(seed=-(2**63) - 1), ValueError, r"seed must fit in 64 bits.*got -9223372036854775809"),
 ])
 def test_make_moons_rejects_bad_arguments_naming_them(kwargs, error, match):
     args = dict(n_samples=100, noise=0.1, seed=0) | kwargs

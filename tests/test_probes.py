@@ -12,6 +12,7 @@ import math
 import pytest
 import torch
 
+import labcode.probes
 from labcode import (
     TOY_INPUT,
     TOY_LABEL,
@@ -19,7 +20,9 @@ from labcode import (
     TOY_PARAMETERS,
     TOY_WEIGHT,
     GradientProbe,
+    History,
     ManualLinear,
+    NonlinearityProbe,
     gradient_probe,
     nonlinearity_probe,
     toy_network,
@@ -86,6 +89,25 @@ def test_toy_network_forward_matches_the_hand_computation():
     torch.testing.assert_close(logits, torch.tensor(f["z"], dtype=torch.float64))
 
 
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_toy_network_takes_a_floating_dtype(dtype):
+    model = toy_network(dtype=dtype)
+    assert all(p.dtype == dtype for p in model.parameters())
+    torch.testing.assert_close(model.layers[2].weight,
+                               torch.tensor(TOY_PARAMETERS[W2_NAME], dtype=dtype), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(dtype="float64"), TypeError,
+     r"dtype must be a floating-point torch\.dtype such as torch\.float64, got str 'float64'"),
+    (dict(dtype=torch.int64), TypeError, r"dtype must be a floating-point torch\.dtype .*int64"),
+    (dict(manual="yes"), TypeError, r"manual must be .*got str 'yes'"),
+])
+def test_toy_network_rejects_bad_input_naming_it(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        toy_network(**kwargs)
+
+
 def test_toy_input_makes_the_predicted_class_wrong():
     # The probe is interesting because the model is wrong at the start: p_y < 1/2.
     assert hand_forward(TOY_PARAMETERS)["p"][TOY_LABEL] < 0.5
@@ -137,6 +159,19 @@ def test_gradient_probe_manual_and_autograd_agree_exactly_enough():
         assert getattr(ours, field) == pytest.approx(getattr(theirs, field), rel=1e-14, abs=1e-15)
 
 
+def test_gradient_probe_runs_each_layer_once_per_forward(monkeypatch):
+    calls = []
+
+    def counting_toy_network(**kwargs):
+        model = toy_network(**kwargs)
+        model.layers[0].register_forward_hook(lambda *args: calls.append(args[1][0].shape))
+        return model
+
+    monkeypatch.setattr(labcode.probes, "toy_network", counting_toy_network)
+    gradient_probe()
+    assert len(calls) == 2  # the forward before the step and the one after it
+
+
 def test_gradient_probe_does_not_touch_the_global_rng():
     state = torch.random.get_rng_state()
     gradient_probe()
@@ -181,9 +216,16 @@ def test_nonlinearity_probe_returns_full_curves(default_probe):
     for history in (p.with_activation, p.without_activation):
         assert len(history.loss) == len(history.accuracy) == len(history.val_accuracy) == 300
         assert history.loss[-1] < history.loss[0]
-    assert p.with_activation.val_accuracy[-1] == pytest.approx(p.test_accuracy_with)
-    assert p.without_activation.val_accuracy[-1] == pytest.approx(p.test_accuracy_without)
     assert p.with_activation.loss[-1] < p.without_activation.loss[-1]
+
+
+def test_nonlinearity_probe_test_accuracies_are_the_histories_last_val_accuracy():
+    histories = [History(loss=[1.0, 0.5], accuracy=[0.5, 0.75], val_accuracy=[0.5, a])
+                 for a in (0.875, 0.625)]
+    probe = NonlinearityProbe(activation="relu", with_activation=histories[0],
+                              without_activation=histories[1], linear_model_accuracy=0.625,
+                              collapse_max_error=0.0)
+    assert (probe.test_accuracy_with, probe.test_accuracy_without) == (0.875, 0.625)
 
 
 def test_nonlinearity_probe_honours_its_arguments():
@@ -205,6 +247,12 @@ def test_nonlinearity_probe_honours_its_arguments():
     (dict(lr=-1.0), ValueError, r"lr must be a positive, finite number, got -1\.0"),
     (dict(hidden_features=(8, 0)), ValueError,
      r"hidden_features\[1\] must be a positive int, got 0"),
+    (dict(hidden_features=32), TypeError,
+     r"hidden_features must be a sequence of positive ints such as \(32, 32\), got int 32"),
+    (dict(hidden_features="32"), TypeError, r"hidden_features must be a sequence .*got str '32'"),
+    (dict(seed=2**64), ValueError, r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64"),
+    (dict(seed=2**64 - 1), ValueError, r"seed must be below 2\*\*64 - 1 \(the held-out data use"),
+    (dict(seed="0"), TypeError, r"seed must be an int, got str '0'"),
 ])
 def test_nonlinearity_probe_rejects_bad_arguments_naming_them(kwargs, error, match):
     with pytest.raises(error, match=match):
