@@ -161,6 +161,13 @@ def _dedupe(assets: list) -> list:
     return kept
 
 
+def _describe(asset: Any) -> str:
+    if isinstance(asset, str):
+        return repr(asset)
+    others = {k: v for k, v in asset.attributes.items() if k != "body"}
+    return f"priority {getattr(asset, 'priority', '?')}, attributes {others}"
+
+
 def _asset_problems(assets: list) -> list[str]:
     """Why ``_dedupe`` may no longer work on these (de-duplicated) assets: an entry that is
     not a file name or a Sphinx asset (``filename`` and ``attributes``), or the same file
@@ -177,12 +184,12 @@ def _asset_problems(assets: list) -> list[str]:
             continue
         if identity in first:
             what = f"the file {identity[0]!r}" if identity[0] else \
-                f"the inline script {identity[1][:60]!r}"
+                f"the inline script {identity[1][:40] + '...'!r}"
             problems.append(f"{what} is still listed twice after de-duplication "
-                            f"({first[identity]} and {asset}): the copies now differ in "
-                            "priority or attributes, so the browser runs it twice")
+                            f"({first[identity]}; {_describe(asset)}): the copies now differ "
+                            "in priority or attributes, so the browser loads it twice")
         else:
-            first[identity] = str(asset)
+            first[identity] = _describe(asset)
     return problems
 
 
