@@ -45,17 +45,19 @@ def default_repo(root: Path) -> str:
     return url.strip().rstrip("/")
 
 
-def _toc_files(node) -> list[str]:
-    """Every ``file:`` entry of a jb-book / jb-article ToC node, in reading order."""
+def toc_files(node) -> list[str]:
+    """Every ``file:`` entry of a jb-book / jb-article ToC node, in reading order.
+
+    Also used by tests/site to list the pages it visits."""
     out: list[str] = []
     if isinstance(node, dict):
         if "file" in node:
             out.append(str(node["file"]))
         for key in ("parts", "chapters", "sections"):
-            out.extend(_toc_files(node.get(key) or []))
+            out.extend(toc_files(node.get(key) or []))
     elif isinstance(node, list):
         for child in node:
-            out.extend(_toc_files(child))
+            out.extend(toc_files(child))
     return out
 
 
@@ -66,7 +68,7 @@ def toc_sources(root: Path) -> list[Path]:
     if not isinstance(toc, dict) or "root" not in toc:
         raise ValueError(f"{root / '_toc.yml'}: expected a mapping with a 'root' entry, "
                          f"got {toc!r:.80}")
-    names = [str(toc["root"])] + _toc_files(toc)
+    names = [str(toc["root"])] + toc_files(toc)
     out = []
     for name in dict.fromkeys(re.sub(r"\.(md|ipynb)$", "", n) for n in names):
         for suffix in (".md", ".ipynb"):

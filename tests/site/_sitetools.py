@@ -10,6 +10,7 @@ import functools
 import http.server
 import os
 import re
+import sys
 import threading
 import unicodedata
 from dataclasses import dataclass
@@ -19,6 +20,10 @@ from urllib.parse import unquote, urlsplit
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# One reader of _toc.yml for the whole project: the book's own (also used by the Colab
+# notebooks and tests/binder).
+sys.path.insert(0, str(REPO_ROOT / "book" / "_ext"))
+from colab_notebooks import toc_files  # noqa: E402
 
 # The book under test: the repository itself unless SITE_ROOT points at another book root
 # (used to try the suite on a scratch book).
@@ -90,21 +95,6 @@ def load_yaml(path: Path) -> dict:
     return data
 
 
-def _toc_files(node) -> list[str]:
-    """Every ``file:`` entry of a jb-book / jb-article toc, in reading order."""
-    out: list[str] = []
-    if isinstance(node, dict):
-        if "file" in node:
-            out.append(str(node["file"]))
-        for key in ("parts", "chapters", "sections"):
-            for child in node.get(key, []) or []:
-                out.extend(_toc_files(child))
-    elif isinstance(node, list):
-        for child in node:
-            out.extend(_toc_files(child))
-    return out
-
-
 def _source_for(docname: str) -> Path:
     for suffix in (".md", ".ipynb", ".rst"):
         candidate = SITE_ROOT / (docname + suffix)
@@ -120,7 +110,7 @@ def toc_pages() -> list[TocPage]:
     toc = load_yaml(SITE_ROOT / "_toc.yml")
     if "root" not in toc:
         raise ValueError("_toc.yml has no 'root' entry")
-    names = [str(toc["root"])] + _toc_files(toc)
+    names = [str(toc["root"])] + toc_files(toc)
     pages, seen = [], set()
     for name in names:
         docname = re.sub(r"\.(md|ipynb|rst)$", "", name.strip("/"))
