@@ -60,7 +60,9 @@ def default_tolerance(dtype: torch.dtype) -> tuple[float, float]:
 class GradientComparison:
     """The result of comparing one gradient with a reference.
 
-    ``passed`` means every element satisfies ``|a - b| <= atol + rtol * |b|``.
+    ``passed`` means every element satisfies ``|a - b| <= atol + rtol * |b|``;
+    ``tolerance_ratio`` is the largest ``|a - b| / (atol + rtol * |b|)``, how many
+    tolerances the worst element is off (at most 1 exactly when ``passed``).
     """
 
     name: str
@@ -69,6 +71,7 @@ class GradientComparison:
     rtol: float
     atol: float
     passed: bool
+    tolerance_ratio: float = 0.0
 
     def __str__(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
@@ -126,13 +129,17 @@ def compare_gradients(gradient: torch.Tensor, reference: torch.Tensor, *,
     atol = default_atol if atol is None else _validate.non_negative_float("atol", atol)
     a, b = gradient.detach(), reference.detach().to(gradient.dtype)
     diff = (a - b).abs()
+    allowed = atol + rtol * b.abs()
+    # 0/0 (equal elements, zero tolerance) is within tolerance: ratio 0, not nan
+    ratio = torch.where(diff == 0, 0.0, diff / allowed)
     return GradientComparison(
         name=name,
         max_abs_error=diff.max().item() if diff.numel() else 0.0,
         max_rel_error=relative_error(a, b).max().item() if diff.numel() else 0.0,
         rtol=rtol,
         atol=atol,
-        passed=bool((diff <= atol + rtol * b.abs()).all()),
+        passed=bool((diff <= allowed).all()),
+        tolerance_ratio=ratio.max().item() if diff.numel() else 0.0,
     )
 
 

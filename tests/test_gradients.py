@@ -70,6 +70,20 @@ def test_compare_gradients_tolerance_is_atol_plus_rtol_times_reference():
     assert not compare_gradients(reference + 0.5, reference, rtol=0.24, atol=0.0).passed
 
 
+def test_compare_gradients_tolerance_ratio_counts_tolerances_of_the_worst_element():
+    reference = torch.tensor([2.0, -4.0, 1.0], dtype=f64)
+    gradient = reference + torch.tensor([0.5, 0.0, -3.0], dtype=f64)
+    # allowed = 0.1 + 0.2 * |reference| = (0.5, 0.9, 0.3): ratios 1, 0, 10
+    result = compare_gradients(gradient, reference, rtol=0.2, atol=0.1)
+    assert result.tolerance_ratio == pytest.approx(10.0, rel=1e-12)
+    assert not result.passed
+    within = compare_gradients(reference + 0.25, reference, rtol=0.0, atol=0.5)
+    assert within.passed and within.tolerance_ratio == pytest.approx(0.5, rel=1e-12)
+    # zero tolerance: an exact match is 0 tolerances off (not nan), any difference inf
+    assert compare_gradients(reference, reference, rtol=0.0, atol=0.0).tolerance_ratio == 0.0
+    assert compare_gradients(gradient, reference, rtol=0.0, atol=0.0).tolerance_ratio == float("inf")
+
+
 def test_compare_gradients_default_tolerance_depends_on_the_dtype():
     reference = torch.ones(3, dtype=f64)
     assert compare_gradients(reference + 1e-9, reference).passed
