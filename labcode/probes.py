@@ -155,7 +155,9 @@ class NonlinearityProbe:
             (:data:`LINEAR_BASELINE_EPOCHS` Adam steps at ``lr=0.05``): what a linear
             model can do, the ceiling of the linear-only MLP.
         collapse_max_error: max ``|collapse(mlp)(X) - mlp(X)|`` for the trained
-            linear-only MLP: it *is* one linear map.
+            linear-only MLP on the held-out inputs: it *is* one linear map.
+        model_with_activation, model_without_activation: the two trained networks
+            (to plot their decision boundaries, say).
     """
 
     activation: str
@@ -163,6 +165,8 @@ class NonlinearityProbe:
     without_activation: History
     linear_model_accuracy: float
     collapse_max_error: float
+    model_with_activation: MLP
+    model_without_activation: MLP
 
     @property
     def test_accuracy_with(self) -> float:
@@ -232,4 +236,6 @@ def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...
         without_activation=runs[None][1],
         linear_model_accuracy=accuracy(linear_model, X_test, y_test),
         collapse_max_error=collapse_error,
+        model_with_activation=runs[activation][0],
+        model_without_activation=linear_only,
     )

@@ -21,8 +21,11 @@ from labcode import (
     TOY_WEIGHT,
     GradientProbe,
     History,
+    MLP,
     ManualLinear,
     NonlinearityProbe,
+    accuracy,
+    collapse,
     gradient_probe,
     nonlinearity_probe,
     toy_network,
@@ -224,8 +227,23 @@ def test_nonlinearity_probe_test_accuracies_are_the_histories_last_val_accuracy(
                  for a in (0.875, 0.625)]
     probe = NonlinearityProbe(activation="relu", with_activation=histories[0],
                               without_activation=histories[1], linear_model_accuracy=0.625,
-                              collapse_max_error=0.0)
+                              collapse_max_error=0.0, model_with_activation=MLP(2, [4], 2),
+                              model_without_activation=MLP(2, [4], 2, activation=None))
     assert (probe.test_accuracy_with, probe.test_accuracy_without) == (0.875, 0.625)
+
+
+def test_nonlinearity_probe_returns_the_two_trained_networks(default_probe, moons_test):
+    p = default_probe
+    assert p.model_with_activation.activation == "relu"
+    assert p.model_without_activation.activation is None
+    # the trained networks themselves: their held-out accuracy is the histories' last
+    assert accuracy(p.model_with_activation, *moons_test) == p.test_accuracy_with
+    assert accuracy(p.model_without_activation, *moons_test) == p.test_accuracy_without
+    X_test, _ = moons_test
+    linear = p.model_without_activation
+    with torch.no_grad():
+        assert (collapse(linear)(X_test) - linear(X_test)).abs().max().item() == \
+            p.collapse_max_error
 
 
 def test_nonlinearity_probe_honours_its_arguments():
