@@ -7,6 +7,7 @@ the site differ from one folder to another and publish that machine's layout.
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,3 +30,23 @@ def test_page_shows_no_path_of_the_build_machine(built_site, toc_page):
     html = toc_page.html.read_text(encoding="utf-8")
     found = {what: path for what, path in _machine_paths().items() if path in html}
     assert found == {}, f"{toc_page.docname} shows paths of the build machine: {found}"
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_a_second_cold_build_shows_identical_pages(built_site, tmp_path):
+    """Every number, printed table and figure comes from seeded code: a second cold build
+    (empty execution cache, another folder) on the same machine writes the same bytes."""
+    jupyter_book = Path(sys.executable).with_name("jupyter-book")
+    run = subprocess.run(
+        [str(jupyter_book), "build", str(st.SITE_ROOT), "-W", "-n", "--keep-going",
+         "--path-output", str(tmp_path)],
+        capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, f"the second build failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}"
+    first, second = _tree(built_site), _tree(tmp_path / "_build" / "html")
+    assert sorted(first) == sorted(second), "the two builds wrote different files"
+    differ = [name for name in first if first[name] != second[name]]
+    assert differ == [], f"files that differ between two cold builds: {differ}"
