@@ -1,101 +1,116 @@
-"""Input checks for labcode's public functions.
+"""Input checks at labcode's entry points, kept out of the teaching code.
 
-Every public function checks its arguments here, at the boundary, so a student sees
-one readable ``TypeError``/``ValueError`` that names the argument, what it got and
-what was expected, instead of a shape error from deep inside torch. ``assert`` is
-not used for this: it disappears under ``python -O``.
+Where a student calls in (a model's construction, training data, data generation, the
+self-checks, a layer's shapes) a wrong argument gets one ``TypeError``/``ValueError``
+that names it, says what it got and what was expected, instead of an error from deep
+inside torch. Each entry point checks once, here; ``assert`` is never used for this
+(``python -O`` removes it).
 """
 from __future__ import annotations
 
+import functools
+import inspect
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
+from torch import nn
 
-#: The seeds torch accepts (``torch.manual_seed``, ``torch.Generator.manual_seed``): 64 bits,
-#: read as signed or unsigned.
+#: The seeds torch accepts (``torch.manual_seed``): 64 bits, read as signed or unsigned.
 SEED_MIN, SEED_MAX = -0x8000_0000_0000_0000, 0xFFFF_FFFF_FFFF_FFFF
 
 
-def _describe(value: object) -> str:
+def dtype_name(dtype: torch.dtype) -> str:
+    """``torch.float32`` -> ``"float32"``."""
+    return str(dtype).removeprefix("torch.")
+
+
+def describe(value: object) -> str:
+    """What was passed, in a few words: a tensor's dtype, shape and (if not the CPU)
+    device; anything else by its type and a repr cut at 40 characters."""
     if isinstance(value, torch.Tensor):
-        return f"a {value.dtype} tensor of shape {tuple(value.shape)} on {value.device}"
-    return f"{type(value).__name__} {value!r}"
+        where = "" if value.device.type == "cpu" else f" on {value.device}"
+        return f"a {dtype_name(value.dtype)} tensor of shape {tuple(value.shape)}{where}"
+    if value is None:
+        return "None"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
+
+
+def _fail(error: type[Exception], name: str, expected: str, value: object) -> None:
+    raise error(f"{name} must be {expected}, got {describe(value)}")
 
 
 def tensor(name: str, value: object) -> torch.Tensor:
-    """Return ``value`` if it is a tensor, else raise ``TypeError`` naming ``name``."""
     if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {_describe(value)}")
+        _fail(TypeError, name, "a torch.Tensor", value)
     return value
 
 
 def float_tensor(name: str, value: object) -> torch.Tensor:
-    """A floating-point tensor (gradients need real numbers, not integers)."""
-    value = tensor(name, value)
-    if not value.is_floating_point():
-        raise TypeError(
-            f"{name} must be a floating-point tensor (float32 or float64), got dtype "
-            f"{value.dtype}; convert it with {name}.float() or {name}.double()"
-        )
+    """A floating-point tensor: gradients need real numbers, not integers."""
+    if not tensor(name, value).is_floating_point():
+        raise TypeError(f"{name} must be a floating-point tensor (float32 or float64), got dtype "
+                        f"{value.dtype}; convert it with {name}.float() or {name}.double()")
+    return value
+
+
+def module(name: str, value: object) -> nn.Module:
+    if not isinstance(value, nn.Module):
+        raise TypeError(f"{name} must be a torch.nn.Module, got {type(value).__name__}")
+    return value
+
+
+def _real(name: str, value: object, expected: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        _fail(TypeError, name, expected, value)
     return value
 
 
 def positive_int(name: str, value: object) -> int:
-    """An ``int`` greater than zero (``bool`` is rejected: ``True`` is not a width)."""
+    """An ``int`` > 0 (``bool`` is rejected: ``True`` is not a width)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be a positive int, got {_describe(value)}")
+        _fail(TypeError, name, "a positive int", value)
     if value <= 0:
         raise ValueError(f"{name} must be a positive int, got {value}")
     return int(value)
 
 
 def positive_float(name: str, value: object) -> float:
-    """A real number greater than zero (a learning rate, say)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a positive number, got {_describe(value)}")
-    if not value > 0 or value != value or value == float("inf"):
+    """A finite real number > 0 (a learning rate, a step)."""
+    if not 0 < _real(name, value, "a positive number") < float("inf"):
         raise ValueError(f"{name} must be a positive, finite number, got {value}")
     return float(value)
 
 
 def non_negative_float(name: str, value: object) -> float:
-    """A finite real number >= 0 (a noise level, say)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number >= 0, got {_describe(value)}")
-    if not value >= 0 or value == float("inf"):
+    """A finite real number >= 0 (a noise level, a tolerance)."""
+    if not 0 <= _real(name, value, "a number >= 0") < float("inf"):
         raise ValueError(f"{name} must be a finite number >= 0, got {value}")
     return float(value)
 
 
 def integer(name: str, value: object) -> int:
-    """An ``int`` that fits in 64 bits: a seed, in ``[SEED_MIN, SEED_MAX]`` as torch requires."""
+    """A seed: an ``int`` that fits torch's 64 bits."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {_describe(value)}")
+        _fail(TypeError, name, "an int", value)
     if not SEED_MIN <= value <= SEED_MAX:
-        raise ValueError(
-            f"{name} must fit in 64 bits, an int in [-2**63, 2**64 - 1], got {value}"
-        )
+        raise ValueError(f"{name} must fit in 64 bits, an int in [-2**63, 2**64 - 1], got {value}")
     return int(value)
 
 
 def positive_ints(name: str, value: object, example: str) -> tuple[int, ...]:
     """A sequence of positive ints (a shape, a list of widths), possibly empty."""
     if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise TypeError(
-            f"{name} must be a sequence of positive ints such as {example}, got "
-            f"{_describe(value)}"
-        )
+        _fail(TypeError, name, f"a sequence of positive ints such as {example}", value)
     return tuple(positive_int(f"{name}[{i}]", n) for i, n in enumerate(value))
 
 
 def float_dtype(name: str, value: object) -> torch.dtype:
-    """A floating-point ``torch.dtype`` (gradients need real numbers)."""
     if not isinstance(value, torch.dtype) or not value.is_floating_point:
-        got = value if isinstance(value, torch.dtype) else _describe(value)
-        raise TypeError(
-            f"{name} must be a floating-point torch.dtype such as torch.float64, got {got}"
-        )
+        got = value if isinstance(value, torch.dtype) else describe(value)
+        raise TypeError(f"{name} must be a floating-point torch.dtype such as torch.float64, "
+                        f"got {got}")
     return value
 
 
@@ -103,12 +118,64 @@ def same_dtype_and_device(reference_name: str, reference: torch.Tensor,
                           name: str, value: torch.Tensor) -> None:
     """``value`` must share ``reference``'s dtype and device (torch would not mix them)."""
     if value.dtype != reference.dtype:
-        raise TypeError(
-            f"{name} has dtype {value.dtype} but {reference_name} has dtype "
-            f"{reference.dtype}; use one dtype for both"
-        )
+        raise TypeError(f"{name} has dtype {value.dtype} but {reference_name} has dtype "
+                        f"{reference.dtype}; use one dtype for both")
     if value.device != reference.device:
-        raise ValueError(
-            f"{name} is on {value.device} but {reference_name} is on "
-            f"{reference.device}; move both to one device"
-        )
+        raise ValueError(f"{name} is on {value.device} but {reference_name} is on "
+                         f"{reference.device}; move both to one device")
+
+
+def linear_args(fn: Callable) -> Callable:
+    """Decorator for a function of one linear layer's ``x``, ``weight``, ``bias`` (and
+    ``grad_output``, if it takes one): checks their types, dtypes, devices and shapes
+    against ``weight``'s ``(out_features, in_features)`` before ``fn`` runs."""
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        given = signature.bind(*args, **kwargs).arguments
+        x, weight = float_tensor("x", given["x"]), float_tensor("weight", given["weight"])
+        bias, grad_output = given.get("bias"), given.get("grad_output")
+        if weight.dim() != 2:
+            raise ValueError("weight must be 2-D with shape (out_features, in_features), got "
+                             f"shape {tuple(weight.shape)}")
+        if x.dim() == 0:
+            raise ValueError("x must have shape (..., in_features), got a 0-d tensor")
+        same_dtype_and_device("weight", weight, "x", x)
+        if x.shape[-1] != weight.shape[1]:
+            raise ValueError(
+                f"x has {x.shape[-1]} features in its last dimension (shape {tuple(x.shape)}) but "
+                f"weight expects in_features={weight.shape[1]} (weight shape "
+                f"{tuple(weight.shape)} is (out_features, in_features))")
+        if bias is not None:
+            same_dtype_and_device("weight", weight, "bias", float_tensor("bias", bias))
+            if tuple(bias.shape) != (weight.shape[0],):
+                raise ValueError(f"bias must have shape (out_features,) = ({weight.shape[0]},), "
+                                 f"got shape {tuple(bias.shape)}")
+        if "grad_output" in given:
+            same_dtype_and_device("x", x, "grad_output", float_tensor("grad_output", grad_output))
+            expected = (*x.shape[:-1], weight.shape[0])
+            if tuple(grad_output.shape) != expected:
+                raise ValueError(
+                    f"grad_output must have the forward output's shape {expected} (x's batch "
+                    f"shape, then out_features), got shape {tuple(grad_output.shape)}")
+        return fn(*args, **kwargs)
+    return checked
+
+
+def student_code(name: str, value: object, expected: str, yours: str = "",
+                 results: tuple[type, ...] = (), refused: tuple[type, ...] = ()) -> None:
+    """A self-check's argument: the student's function or class itself (``yours``, e.g.
+    ``"MLP"``), not what calling it returned (``results``) nor another callable (``refused``)."""
+    if results and isinstance(value, results):
+        raise TypeError(f"{name} must be your {yours} itself, got {describe(value)}: pass {yours}, "
+                        f"not {yours}(...) (the check calls it on its own problems)")
+    if not callable(value) or isinstance(value, refused):
+        raise TypeError(f"{name} must be {expected}, got {describe(value)}")
+
+
+def fraction(name: str, value: object) -> float:
+    """A number in ``(0, 1]`` (an accuracy to reach)."""
+    if not 0 < _real(name, value, "a number in (0, 1]") <= 1:
+        raise ValueError(f"{name} must be in (0, 1], got {value}")
+    return float(value)

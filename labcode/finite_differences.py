@@ -37,16 +37,11 @@ from .linear import linear_backward, linear_forward
 
 def _scalar(value: object) -> torch.Tensor | float:
     """What ``f`` returned, if it is a scalar: a 0-dim tensor or a real number."""
-    if isinstance(value, torch.Tensor) and value.dim() == 0:
+    if (isinstance(value, torch.Tensor) and value.dim() == 0) or (
+            isinstance(value, numbers.Real) and not isinstance(value, bool)):
         return value
-    if isinstance(value, numbers.Real) and not isinstance(value, bool):
-        return value
-    got = (f"a tensor of shape {tuple(value.shape)}" if isinstance(value, torch.Tensor)
-           else f"{type(value).__name__} {value!r}")
-    raise ValueError(
-        f"f must return a scalar (a 0-dim tensor such as a loss, or a number), got {got}; "
-        "reduce it first, e.g. with .sum()"
-    )
+    raise ValueError(f"f must return a scalar (a 0-dim tensor such as a loss, or a number), got "
+                     f"{_validate.describe(value)}; reduce it first, e.g. with .sum()")
 
 
 def finite_difference_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
@@ -156,7 +151,7 @@ def precision_comparison(eps: float = 1e-6, seed: int = 0) -> list[PrecisionRow]
         def loss(w: torch.Tensor) -> torch.Tensor:
             return (LinearFunction.apply(x, w, b) * g).sum()
 
-        name = str(dtype).removeprefix("torch.")
+        name = _validate.dtype_name(dtype)
         estimate = finite_difference_gradient(loss, p["weight"], eps=eps)
         _, hand, _ = linear_backward(g, x, p["weight"], b)
         comparison = compare_gradients(hand, estimate, name=f"grad_weight ({name})",
@@ -244,7 +239,7 @@ def finite_difference_errors(eps_values: Sequence[float],
     dtype = _validate.float_dtype("dtype", dtype)
     if isinstance(eps_values, (str, bytes)) or not isinstance(eps_values, Sequence):
         raise TypeError(f"eps_values must be a sequence of positive numbers, got "
-                        f"{type(eps_values).__name__}")
+                        f"{_validate.describe(eps_values)}")
     if len(eps_values) == 0:
         raise ValueError("eps_values must hold at least one step, got an empty sequence")
     steps = [_validate.positive_float(f"eps_values[{i}]", e)

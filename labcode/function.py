@@ -1,14 +1,12 @@
 """``LinearFunction``: the hand-written linear layer plugged into autograd.
 
-A thin adapter in the ``forward`` / ``setup_context`` / ``backward`` form of the
-"Extending PyTorch" guide: ``forward`` calls :func:`~labcode.linear.linear_forward`,
-``backward`` calls :func:`~labcode.linear.linear_backward`. Autograd then uses *our*
-gradient wherever the function appears, and ``torch.autograd.gradcheck`` can compare
-it with finite differences.
+The ``forward`` / ``setup_context`` / ``backward`` form of PyTorch's "Extending PyTorch"
+guide, as a thin adapter: autograd then uses *our*
+:func:`~labcode.linear.linear_backward` wherever the function appears,
+``torch.autograd.gradcheck`` can compare it with finite differences, and (with
+``generate_vmap_rule``) ``torch.func.vmap`` and ``torch.func.grad`` work through it.
 """
 from __future__ import annotations
-
-from typing import Any
 
 import torch
 
@@ -16,10 +14,9 @@ from .linear import linear_backward, linear_forward
 
 
 class LinearFunction(torch.autograd.Function):
-    r"""Autograd function for :math:`Y = X W^\top + b` with a hand-written backward.
+    r""":math:`Y = X W^\top + b` with our backward: ``LinearFunction.apply(x, weight, bias)``.
 
-    Call it as ``LinearFunction.apply(x, weight, bias)`` (``bias`` may be omitted
-    or ``None``). Shapes are those of :func:`~labcode.linear.linear_forward`.
+    ``bias`` may be left out or ``None``; shapes as in :func:`~labcode.linear.linear_forward`.
 
     Example:
         >>> x = torch.randn(5, 3, dtype=torch.double, requires_grad=True)
@@ -28,23 +25,18 @@ class LinearFunction(torch.autograd.Function):
         True
     """
 
+    generate_vmap_rule = True  # forward and backward are plain torch operations
+
     @staticmethod
-    def forward(x: torch.Tensor, weight: torch.Tensor,
-                bias: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(x, weight, bias=None):
         return linear_forward(x, weight, bias)
 
     @staticmethod
-    def setup_context(ctx: Any, inputs: tuple, output: torch.Tensor) -> None:
-        x, weight, *rest = inputs
-        bias = rest[0] if rest else None
-        ctx.save_for_backward(x, weight, bias)  # None is allowed and comes back as None
+    def setup_context(ctx, inputs, output):
+        x, weight, bias = (*inputs, None)[:3]  # bias may be left out
+        ctx.save_for_backward(x, weight, bias)
 
     @staticmethod
-    def backward(ctx: Any, grad_output: torch.Tensor):
-        x, weight, bias = ctx.saved_tensors
-        # One flag per forward input: x, weight, and bias if it was passed. Compute only
-        # the gradients autograd asks for (a first layer's x needs none: G W is skipped).
-        needs = ctx.needs_input_grad
-        grads = linear_backward(grad_output, x, weight, bias,
-                                needs_input_grad=(needs[0], needs[1], len(needs) > 2 and needs[2]))
-        return grads[:len(needs)]  # autograd wants one gradient per forward input
+    def backward(ctx, grad_output):
+        # Only the gradients autograd asks for: a first layer's x needs none, so G W is skipped.
+        return linear_backward(grad_output, *ctx.saved_tensors, needs=ctx.needs_input_grad)

@@ -172,8 +172,7 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
     from matplotlib.colors import ListedColormap, to_rgba
     from matplotlib.lines import Line2D
 
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    _validate.module("model", model)
     X = _validate.float_tensor("X", X)
     y = _validate.tensor("y", y)
     if X.dim() != 2 or X.shape[1] != 2:

@@ -106,7 +106,7 @@ def test_make_moons_takes_every_64_bit_seed(seed):
     (dict(noise=math.nan), ValueError, r"noise must be a finite number >= 0, got nan"),
     (dict(noise="0.1"), TypeError, r"noise must be a number >= 0, got str '0\.1'"),
     (dict(seed=1.5), TypeError, r"seed must be an int, got float 1\.5"),
-    (dict(seed=None), TypeError, r"seed must be an int, got NoneType None"),
+    (dict(seed=None), TypeError, r"seed must be an int, got None"),
     (dict(seed=2**64), ValueError,
      r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616"),
     (dict(seed=-(2**63) - 1), ValueError, r"seed must fit in 64 bits.*got -9223372036854775809"),

@@ -107,7 +107,7 @@ def test_linear_function_computes_only_the_gradients_autograd_needs(monkeypatch,
     original = labcode.function.linear_backward
 
     def spy(*args, **kwargs):
-        passed.append(kwargs["needs_input_grad"])
+        passed.append(tuple(kwargs["needs"]))
         return original(*args, **kwargs)
 
     monkeypatch.setattr(labcode.function, "linear_backward", spy)
@@ -141,11 +141,12 @@ def test_linear_function_backward_returns_none_for_inputs_without_grad(needs):
             assert got is None
 
 
-def test_linear_function_backward_with_two_inputs_returns_two_gradients():
+def test_linear_function_backward_without_bias_returns_none_for_it():
+    # apply(x, w) has two inputs; autograd accepts a trailing None for the missing bias
     x, w = (t.detach() for t in leaves((5,), 3, 2, bias=False))
     ctx = SimpleNamespace(saved_tensors=(x, w, None), needs_input_grad=(False, True))
     grads = LinearFunction.backward(ctx, torch.ones(5, 2, dtype=torch.float64))
-    assert len(grads) == 2 and grads[0] is None
+    assert len(grads) == 3 and grads[0] is None and grads[2] is None
     torch.testing.assert_close(grads[1], torch.ones(2, 5, dtype=torch.float64) @ x)
 
 
@@ -162,3 +163,19 @@ def test_linear_function_rejects_bad_input_naming_it():
     x, w = leaves((5,), 3, 2, bias=False)
     with pytest.raises(ValueError, match=r"x has 3 features .*weight expects in_features=2"):
         LinearFunction.apply(x, w.detach()[:, :2])
+
+
+def test_torch_func_vmap_and_grad_work_through_linear_function():
+    """generate_vmap_rule: per-sample gradients with torch.func, through our backward."""
+    x, w, b = (t.detach() for t in leaves((7, 5), 3, 4, bias=True))  # 7 samples of (5, 3)
+    per_sample = torch.func.vmap(LinearFunction.apply, in_dims=(0, None, None))(x, w, b)
+    torch.testing.assert_close(per_sample, x @ w.T + b)
+
+    def loss(w_, x_):
+        return (LinearFunction.apply(x_, w_, b) ** 2).sum()
+
+    grads = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0))(w, x)  # (7, 4, 3)
+    for i in range(len(x)):
+        w_i = w.clone().requires_grad_()
+        (torch.nn.functional.linear(x[i], w_i, b) ** 2).sum().backward()
+        torch.testing.assert_close(grads[i], w_i.grad)

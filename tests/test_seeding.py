@@ -61,7 +61,7 @@ def test_seeded_accepts_every_64_bit_seed(seed):
 @pytest.mark.parametrize("seed, error, match", [
     (1.5, TypeError, r"seed must be an int, got float 1\.5"),
     ("0", TypeError, r"seed must be an int, got str '0'"),
-    (None, TypeError, r"seed must be an int, got NoneType None"),
+    (None, TypeError, r"seed must be an int, got None"),
     (True, TypeError, r"seed must be an int, got bool True"),
     (2**64, ValueError,
      r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616"),
