@@ -21,19 +21,14 @@ from . import _validate
 from .layer import ManualLinear
 
 #: Activation names accepted by :class:`MLP`; ``None`` means no nonlinearity.
-ACTIVATIONS: dict[str, type[nn.Module]] = {
-    "relu": nn.ReLU,
-    "tanh": nn.Tanh,
-    "sigmoid": nn.Sigmoid,
-}
+ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
 
 
 class MLP(nn.Module):
-    r"""A multilayer perceptron that returns logits.
+    r"""A multilayer perceptron that returns logits: ``Linear -> activation -> ... -> Linear``.
 
-    ``Linear -> activation -> ... -> Linear``: one linear layer per width in
-    ``hidden_features``, each followed by the activation, then an output layer with
-    no activation (the loss applies softmax).
+    One linear layer per width in ``hidden_features``, each followed by the activation,
+    then an output layer with no activation (the loss applies softmax).
 
     Args:
         in_features: input size ``D_in``.
@@ -42,54 +37,40 @@ class MLP(nn.Module):
         out_features: number of outputs (classes) ``C``.
         activation: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``None`` (no
             nonlinearity: the switch that Part B's probe flips).
-        manual: build the network from :class:`~labcode.layer.ManualLinear`, so its
-            gradients come from our hand-written backward. Under the same seed the two
-            versions have identical parameters.
+        manual: build it from :class:`~labcode.layer.ManualLinear`, whose gradients come
+            from our hand-written backward. Under one seed both versions start equal.
 
     Shape:
-        input ``(N, D_in)`` -> logits ``(N, C)``.
+        input ``(N, D_in)`` -> logits ``(N, C)`` (more leading dimensions work, as for
+        ``nn.Linear``).
 
     Example:
-        >>> model = MLP(2, [32, 32], 2)
-        >>> model(torch.randn(5, 2)).shape
+        >>> MLP(2, [32, 32], 2)(torch.randn(5, 2)).shape
         torch.Size([5, 2])
     """
 
     def __init__(self, in_features: int, hidden_features: Sequence[int], out_features: int,
                  activation: str | None = "relu", manual: bool = False) -> None:
         super().__init__()
-        in_features = _validate.positive_int("in_features", in_features)
-        out_features = _validate.positive_int("out_features", out_features)
-        if isinstance(hidden_features, (str, bytes)) or not isinstance(hidden_features, Sequence):
-            raise TypeError(
-                "hidden_features must be a sequence of positive ints such as [32, 32], got "
-                f"{type(hidden_features).__name__} {hidden_features!r}"
-            )
-        hidden = [_validate.positive_int(f"hidden_features[{i}]", width)
-                  for i, width in enumerate(hidden_features)]
+        widths = [_validate.positive_int("in_features", in_features),
+                  *_validate.positive_ints("hidden_features", hidden_features, "[32, 32]"),
+                  _validate.positive_int("out_features", out_features)]
         if activation is not None and not isinstance(activation, str):
-            raise TypeError(
-                f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
-                f"{type(activation).__name__} {activation!r}"
-            )
+            raise TypeError(f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
+                            f"{_validate.describe(activation)}")
         if activation is not None and activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(ACTIVATIONS)} or None, got {activation!r}"
-            )
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
+                             f"{activation!r}")
         if not isinstance(manual, bool):
-            raise TypeError(f"manual must be True or False, got {type(manual).__name__} {manual!r}")
-
-        self.in_features, self.out_features = in_features, out_features
-        self.hidden_features = tuple(hidden)
-        self.activation, self.manual = activation, manual
+            raise TypeError(f"manual must be True or False, got {_validate.describe(manual)}")
+        self.in_features, *hidden, self.out_features = widths
+        self.hidden_features, self.activation, self.manual = tuple(hidden), activation, manual
 
         linear = ManualLinear if manual else nn.Linear
-        widths = [in_features, *hidden, out_features]
         layers: list[nn.Module] = []
-        for i in range(len(widths) - 1):
-            layers.append(linear(widths[i], widths[i + 1]))
-            is_hidden = i < len(widths) - 2
-            if is_hidden and activation is not None:
+        for i, (d_in, d_out) in enumerate(zip(widths, widths[1:])):
+            layers.append(linear(d_in, d_out))
+            if activation is not None and i < len(widths) - 2:  # hidden layers only
                 layers.append(ACTIVATIONS[activation]())
         self.layers = nn.Sequential(*layers)
 
@@ -98,37 +79,38 @@ class MLP(nn.Module):
         return [m for m in self.layers if isinstance(m, nn.Linear)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        try:
+            return self.layers(x)  # (N, C)
+        except Exception:
+            self._check_input(x)  # checked only when it failed: if x is the cause, name it
+            raise
+
+    def _check_input(self, x: object) -> None:
         x = _validate.float_tensor("x", x)
-        if x.dim() != 2 or x.shape[1] != self.in_features:
-            raise ValueError(
-                f"x must have shape (N, in_features) = (N, {self.in_features}), got shape "
-                f"{tuple(x.shape)}"
-            )
-        # Checked here, so a float64 x into a float32 model names x, not torch's mat1/mat2.
-        _validate.same_dtype_and_device("the model", self.layers[0].weight, "x", x)
-        return self.layers(x)  # (N, C)
+        if x.dim() == 0 or x.shape[-1] != self.in_features:
+            raise ValueError(f"x must have shape (N, in_features) = (N, {self.in_features}), "
+                             f"got shape {tuple(x.shape)}")
+        weight = self.layers[0].weight
+        if x.dtype != weight.dtype:
+            raise TypeError(f"x has dtype {x.dtype} but the model has dtype {weight.dtype}; "
+                            f"use one dtype for both (x.to({weight.dtype}) or model.to(x.dtype))")
+        if x.device != weight.device:
+            raise ValueError(f"x is on {x.device} but the model is on {weight.device}; move both "
+                             "to one device")
 
     def extra_repr(self) -> str:
         return f"activation={self.activation!r}, manual={self.manual}"
 
 
 def collapse(mlp: MLP) -> nn.Linear:
-    r"""The single linear layer that a linear-only MLP equals.
-
-    For layers :math:`(W_1, b_1), \dots, (W_L, b_L)` with no activation between them,
-
-    .. math::
-
-        W = W_L \cdots W_2 W_1, \qquad
-        b = W_L(\cdots(W_2 b_1 + b_2)\cdots) + b_L
-
-    so ``collapse(mlp)(x)`` equals ``mlp(x)`` for every ``x`` (up to rounding).
+    r"""The single linear layer a linear-only MLP equals:
+    :math:`W = W_L \cdots W_1`, :math:`b = W_L(\cdots(W_2 b_1 + b_2)\cdots) + b_L`.
 
     Args:
         mlp: an :class:`MLP` built with ``activation=None``.
 
     Returns:
-        an ``nn.Linear(D_in, C)`` on the MLP's device and dtype, detached from it.
+        an ``nn.Linear(D_in, C)`` with ``collapse(mlp)(x) == mlp(x)`` up to rounding.
 
     Example:
         >>> mlp = MLP(2, [8, 8], 3, activation=None)
@@ -136,27 +118,24 @@ def collapse(mlp: MLP) -> nn.Linear:
         >>> torch.allclose(collapse(mlp)(x), mlp(x), atol=1e-6)
         True
     """
+    _check_linear_only(mlp)
+    first, *rest = mlp.linear_layers()
+    with torch.no_grad():
+        weight, bias = first.weight.clone(), first.bias.clone()  # (H_1, D_in), (H_1,)
+        for layer in rest:
+            weight = layer.weight @ weight                     # (H_l, D_in)
+            bias = layer.weight @ bias + layer.bias            # (H_l,)
+    # skip_init: no random initialisation to overwrite, so the caller's random stream is untouched
+    single = nn.utils.skip_init(nn.Linear, mlp.in_features, mlp.out_features,
+                                device=weight.device, dtype=weight.dtype)
+    single.weight, single.bias = nn.Parameter(weight), nn.Parameter(bias)
+    return single
+
+
+def _check_linear_only(mlp: object) -> None:
     if not isinstance(mlp, MLP):
         raise TypeError(f"mlp must be a labcode.MLP, got {type(mlp).__name__}")
     if mlp.activation is not None:
-        raise ValueError(
-            f"collapse needs an MLP built with activation=None, got activation="
-            f"{mlp.activation!r}: with a nonlinearity between the layers the network is not "
-            "one linear map"
-        )
-    layers = mlp.linear_layers()
-    first = layers[0].weight
-    with torch.no_grad():
-        weight = torch.eye(mlp.in_features, dtype=first.dtype, device=first.device)  # (D_in, D_in)
-        bias = torch.zeros(mlp.in_features, dtype=first.dtype, device=first.device)  # (D_in,)
-        for layer in layers:
-            weight = layer.weight @ weight  # (D_out_l, D_in)
-            bias = layer.weight @ bias
-            if layer.bias is not None:
-                bias = bias + layer.bias
-        # skip_init: no random draw, so the caller's random stream is untouched.
-        single = nn.utils.skip_init(nn.Linear, mlp.in_features, mlp.out_features,
-                                    dtype=first.dtype, device=first.device)
-        single.weight.copy_(weight)
-        single.bias.copy_(bias)
-    return single
+        raise ValueError(f"collapse needs an MLP built with activation=None, got activation="
+                         f"{mlp.activation!r}: with a nonlinearity between the layers the "
+                         "network is not one linear map")

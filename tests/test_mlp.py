@@ -225,8 +225,7 @@ def test_mlp_rejects_bad_arguments_naming_them(kwargs, error, match):
 
 @pytest.mark.parametrize("x, error, match", [
     (torch.zeros(5, 3), ValueError, r"x must have shape \(N, in_features\) = \(N, 2\), got shape \(5, 3\)"),
-    (torch.zeros(2), ValueError, r"x must have shape \(N, in_features\) .*got shape \(2,\)"),
-    (torch.zeros(4, 5, 2), ValueError, r"got shape \(4, 5, 2\)"),
+    (torch.zeros(4, 5, 3), ValueError, r"got shape \(4, 5, 3\)"),
     (torch.ones(5, 2, dtype=torch.int64), TypeError,
      r"x must be a floating-point tensor.*got dtype torch\.int64"),
     ([[0.0, 1.0]], TypeError, r"x must be a torch\.Tensor, got list"),
@@ -237,13 +236,22 @@ def test_mlp_forward_rejects_bad_input_naming_it(manual, x, error, match):
         build(2, [4], 2, manual=manual)(x)
 
 
+@pytest.mark.parametrize("manual", [False, True])
+def test_mlp_takes_leading_batch_dimensions_like_nn_linear(manual):
+    mlp = build(2, [4], 2, manual=manual)
+    x = randn(4, 5, 2)
+    assert mlp(x).shape == (4, 5, 2)
+    torch.testing.assert_close(mlp(x), mlp(x.reshape(20, 2)).reshape(4, 5, 2))
+    torch.testing.assert_close(mlp(x[0, 0]), mlp(x[0, :1])[0])  # one sample, no batch dimension
+
+
 @pytest.mark.parametrize("x_dtype, model_dtype", [(torch.float64, torch.float32),
                                                   (torch.float32, torch.float64)])
 @pytest.mark.parametrize("manual", [False, True])
 def test_mlp_forward_names_x_when_its_dtype_is_not_the_models(manual, x_dtype, model_dtype):
     mlp = build(2, [4], 2, manual=manual).to(model_dtype)
     with pytest.raises(TypeError, match=rf"^x has dtype {x_dtype} but the model has dtype "
-                                        rf"{model_dtype}; use one dtype for both$"):
+                                        rf"{model_dtype}; use one dtype for both"):
         mlp(randn(5, 2, dtype=x_dtype))
 
 
