@@ -1,23 +1,20 @@
-"""Tests for labcode.checks.report: reports render as text and HTML; the names are public.
+"""labcode.checks.report: reports render as text and HTML; the names are public.
 
-The reports come from ``check_linear_backward`` on the reference and on planted
-mistakes (``test_linear_backward_checks``).
-"""
+The reports come from ``check_linear_backward`` on the reference and on the catalogue's
+planted mistakes."""
 from __future__ import annotations
 
 import html
 
 import labcode
-from labcode.checks import DIAGNOSIS_CODES, LINEAR_CASES, CheckReport, check_linear_backward
-# the planted mistakes live with their check's tests (tests/checks is on sys.path under
-# pytest's default "prepend" import mode, as tests/site imports _sitetools)
-from test_linear_backward_checks import LINEAR_MISTAKES, transposed_weight
+from labcode.checks import DIAGNOSIS_CODES, LINEAR_CASES, MISTAKES, CheckReport, check_linear_backward
+from _planted import plant, plants
 
 
 def test_report_renders_as_text_and_html():
-    report = check_linear_backward(transposed_weight)
+    report = check_linear_backward(plant("transposed_weight_gradient", "linear_backward"))
     text = str(report)
-    assert text.startswith("check_linear_backward(transposed_weight): FAIL")
+    assert text.startswith("check_linear_backward(linear_backward): FAIL")
     assert "[transposed_weight_gradient]" in text and "grad_weight" in text
     page = report._repr_html_()
     assert "<table>" in page and page.count("<tr>") == len(LINEAR_CASES) + 1
@@ -34,10 +31,26 @@ def test_report_html_escapes_student_text():
 
 
 def test_report_is_a_checkreport_with_known_codes():
-    for fn, _ in LINEAR_MISTAKES:
-        report = check_linear_backward(fn)
+    for param in plants("linear_backward"):
+        report = check_linear_backward(param.values[1])
         assert isinstance(report, CheckReport)
         assert set(report.codes) <= set(DIAGNOSIS_CODES)
+
+
+def test_every_code_of_the_catalogue_has_a_meaning_and_a_plant_to_test_it():
+    assert set(DIAGNOSIS_CODES) == {m.code for m in MISTAKES}
+    assert all(DIAGNOSIS_CODES.values())
+    untested = [(m.check, m.code) for m in MISTAKES if not m.plants and m.code != "not_finite"]
+    assert untested == []
+
+
+def test_report_text_and_html_carry_the_numbers_the_check_found():
+    report = check_linear_backward(plant("constant_factor", "linear_backward"))
+    comparison = report.cases[1].comparisons[1]  # grad_weight of the (8, 4) case
+    cell = f"{comparison.max_abs_error:.1e} / {comparison.max_rel_error:.1e}"
+    assert dict(report.cases[1].cells)["grad_weight"] == cell
+    assert cell in str(report) and cell in report._repr_html_()
+    assert "times 0.4" in report.diagnoses[0].message
 
 
 def test_checks_are_public():

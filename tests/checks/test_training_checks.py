@@ -1,11 +1,9 @@
-"""Tests for labcode.checks.training: the reference passes; each planted mistake is named.
-
-The planted mistakes are small wrong training loops, each the kind a student writes.
-Every test asserts the diagnosis code found first (and that a loop which clears its
-gradients is never blamed for not clearing them). ``benchmarks/checks_time.py`` reuses
-them.
-"""
+"""labcode.checks.training: the reference passes; every planted mistake of the catalogue
+gets its diagnosis first, and a loop that clears its gradients is never blamed for not
+clearing them."""
 from __future__ import annotations
+
+import re
 
 import pytest
 import torch
@@ -13,53 +11,21 @@ from torch import nn
 
 import labcode
 from labcode.checks import check_training
+from _planted import FAST, plant, plants
 
-# Fewer epochs than the default keep the training tests fast; the reference loop
-# still reaches the accuracy threshold with them (asserted below).
-FAST = {"epochs": 120, "lr": 0.02}
-
-
-# ----------------------------------------------------------------- planted training bugs
-
-def _full_batch_loop(model, X, y, epochs, lr, *, zero_grad=True, step=True, optimizer="adam",
-                     zero_between=False, direction=1.0):
-    opt_class = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
-    opt = opt_class(model.parameters(), lr=lr, maximize=direction < 0)
-    loss_fn = nn.CrossEntropyLoss()
-    losses = []
-    for _ in range(epochs):
-        loss = loss_fn(model(X), y)
-        if zero_grad:
-            opt.zero_grad()
-        loss.backward()
-        if zero_between:
-            opt.zero_grad()
-        if step:
-            opt.step()
-        losses.append(loss.item())
-    return losses
 
 
 def student_train(model, X, y, epochs, lr):
     """A correct student loop, written independently of labcode.train."""
-    return _full_batch_loop(model, X, y, epochs, lr)
-
-
-def no_zero_grad(model, X, y, epochs, lr):
-    return _full_batch_loop(model, X, y, epochs, lr, zero_grad=False)
-
-
-def no_zero_grad_sgd(model, X, y, epochs, lr):
-    return _full_batch_loop(model, X, y, epochs, lr, zero_grad=False, optimizer="sgd")
-
-
-def no_zero_grad_minibatches(model, X, y, epochs, lr):
-    """Minibatches of 50 and no zero_grad: matches no reference, the hooks still see it."""
     opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
     for _ in range(epochs):
-        for xb, yb in zip(X.split(50), y.split(50)):
-            nn.functional.cross_entropy(model(xb), yb).backward()
-            opt.step()
+        loss = nn.functional.cross_entropy(model(X), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return losses
 
 
 def zero_grad_set_to_zeros(model, X, y, epochs, lr):
@@ -70,34 +36,6 @@ def zero_grad_set_to_zeros(model, X, y, epochs, lr):
         opt.zero_grad(set_to_none=False)
         loss.backward()
         opt.step()
-
-
-def no_step(model, X, y, epochs, lr):
-    return _full_batch_loop(model, X, y, epochs, lr, step=False)
-
-
-def zero_grad_between_backward_and_step(model, X, y, epochs, lr):
-    return _full_batch_loop(model, X, y, epochs, lr, zero_grad=False, zero_between=True)
-
-
-def gradient_ascent(model, X, y, epochs, lr):
-    return _full_batch_loop(model, X, y, epochs, lr, direction=-1.0)
-
-
-def trains_a_new_model(model, X, y, epochs, lr):
-    return _full_batch_loop(labcode.MLP(2, [16, 16], 2), X, y, epochs, lr)
-
-
-def one_step_only(model, X, y, epochs, lr):
-    return _full_batch_loop(model, X, y, 1, lr)
-
-
-def train_not_implemented(model, X, y, epochs, lr):
-    raise NotImplementedError("TODO: implement train")
-
-
-def positional_only(model, X, y, n_epochs, learning_rate):
-    return _full_batch_loop(model, X, y, n_epochs, learning_rate)
 
 
 def test_reference_train_passes_every_check():
@@ -120,36 +58,17 @@ def test_zero_grad_set_to_zeros_passes():
     assert check_training(zero_grad_set_to_zeros, **FAST).passed
 
 
-TRAINING_MISTAKES = [
-    (no_zero_grad, "zero_grad_missing"),
-    (no_zero_grad_sgd, "zero_grad_missing"),
-    (no_zero_grad_minibatches, "zero_grad_missing"),
-    (no_step, "no_update"),
-    (zero_grad_between_backward_and_step, "no_update"),
-    (gradient_ascent, "loss_not_decreasing"),
-    (trains_a_new_model, "no_backward"),
-    (one_step_only, "too_few_steps"),
-    (train_not_implemented, "not_implemented"),
-    (positional_only, "raised"),
-]
-
-
-@pytest.mark.parametrize("fn, code", TRAINING_MISTAKES, ids=[f.__name__ for f, _ in TRAINING_MISTAKES])
-def test_training_mistake_gets_its_diagnosis_first(fn, code):
-    report = check_training(fn, **FAST)
+@pytest.mark.parametrize("mistake, wrong", plants("training"))
+def test_each_planted_mistake_gets_its_diagnosis_first(mistake, wrong):
+    report = check_training(wrong, **FAST)
     assert not report.passed
-    assert report.codes[0] == code, str(report)
-    # a loop that clears its gradients is never blamed for not clearing them
-    if code != "zero_grad_missing":
+    assert report.codes[0] == mistake.code, str(report)
+    if mistake.code != "zero_grad_missing":
         assert "zero_grad_missing" not in report.codes
 
 
-def sgd_loop(model, X, y, epochs, lr):
-    """Correct, but plain SGD: it needs a larger learning rate than the Adam default."""
-    return _full_batch_loop(model, X, y, epochs, lr, optimizer="sgd")
-
-
 def test_sgd_loop_at_adam_learning_rate_gets_lr_advice_and_passes_with_it():
+    sgd_loop = plant("low_accuracy", "training")  # correct, but plain SGD
     slow = check_training(sgd_loop, **FAST)
     assert slow.codes == ["low_accuracy"]
     assert "plain SGD" in slow.diagnoses[0].message and "lr=0.5" in slow.diagnoses[0].message
@@ -157,9 +76,23 @@ def test_sgd_loop_at_adam_learning_rate_gets_lr_advice_and_passes_with_it():
 
 
 def test_missing_zero_grad_is_confirmed_by_the_trajectory():
-    report = check_training(no_zero_grad_sgd, **FAST)
+    report = check_training(plant("zero_grad_missing", "training", 1), **FAST)  # SGD
     assert "match labcode.train(optimizer='sgd') without zero_grad" in str(report)
     assert "before backward pass 2" in report.diagnoses[0].message
+
+
+def test_an_adam_loop_without_zero_grad_gets_no_advice_about_sgd():
+    """The advice follows what the loop did: Adam, not plain SGD."""
+    report = check_training(plant("zero_grad_missing", "training", 0), **FAST)
+    assert "SGD" not in " ".join(d.message for d in report.diagnoses)
+
+
+def test_every_loss_in_a_report_is_the_one_the_check_measured():
+    report = check_training(plant("zero_grad_missing", "training", 0), **FAST)
+    row = next(c for c in report.cases if c.name.startswith("training loss"))
+    measured = set(dict(row.cells)["value"].split(" -> "))
+    # the student's own per-epoch losses are counted, never printed beside the measured ones
+    assert set(re.findall(r"\b\d\.\d{4}\b", str(report))) == measured
 
 
 def shuffled_minibatches(model, X, y, epochs, lr):
