@@ -15,59 +15,36 @@ Modules, one concept each:
 * :mod:`labcode.finite_differences`: against finite differences and ``gradcheck``, and
   why that wants float64;
 * :mod:`labcode.probes`: the Part B probes;
+* :mod:`labcode.seeding`: ``seeded``, building under a seed without touching the caller's;
 * :mod:`labcode.plotting`: the book's shared figures (matplotlib imported only when drawing);
 * :mod:`labcode.checks`: self-checks a student runs on their own code.
 """
 from .data import make_moons
+from .finite_differences import (PrecisionRow, finite_difference_errors, finite_difference_gradient,
+                                 linear_cross_entropy_problem, precision_comparison, run_gradcheck)
 from .function import LinearFunction
-from .gradients import (
-    GradientComparison,
-    autograd_linear_gradients,
-    compare_gradients,
-    compare_linear_backward,
-    default_tolerance,
-    random_linear_problem,
-    relative_error,
-)
-from .finite_differences import (
-    PrecisionRow,
-    finite_difference_errors,
-    finite_difference_gradient,
-    linear_cross_entropy_problem,
-    precision_comparison,
-    run_gradcheck,
-)
+from .gradients import (GradientComparison, autograd_linear_gradients, compare_gradients,
+                        compare_linear_backward, default_tolerance, random_linear_problem,
+                        relative_error)
 from .layer import ManualLinear
 from .linear import linear_backward, linear_forward
 from .mlp import ACTIVATIONS, MLP, collapse
-from .plotting import plot_decision_boundary, plot_training_curves
+from .plotting import plot_decision_boundary, plot_finite_difference_errors, plot_training_curves
+from .probes import (TOY_INPUT, TOY_LABEL, TOY_LR, TOY_PARAMETERS, TOY_WEIGHT, GradientProbe,
+                     NonlinearityProbe, gradient_probe, nonlinearity_probe, toy_network)
 from .seeding import seeded
-from .probes import (
-    TOY_INPUT,
-    TOY_LABEL,
-    TOY_LR,
-    TOY_PARAMETERS,
-    TOY_WEIGHT,
-    GradientProbe,
-    NonlinearityProbe,
-    gradient_probe,
-    nonlinearity_probe,
-    toy_network,
-)
 from .train import History, accuracy, train
 from . import checks  # after the modules it checks against
 from .checks import CheckReport, check_linear_backward, check_mlp, check_training
 
 __all__ = [
-    "ACTIVATIONS", "MLP", "GradientComparison", "GradientProbe", "History", "LinearFunction",
-    "ManualLinear", "NonlinearityProbe", "PrecisionRow", "TOY_INPUT", "TOY_LABEL", "TOY_LR",
-    "TOY_PARAMETERS", "TOY_WEIGHT", "accuracy", "autograd_linear_gradients", "collapse",
-    "compare_gradients", "compare_linear_backward", "default_tolerance",
-    "finite_difference_errors",
-    "finite_difference_gradient", "linear_cross_entropy_problem",
-    "gradient_probe", "linear_backward", "linear_forward", "make_moons", "nonlinearity_probe",
-    "plot_decision_boundary", "plot_training_curves",
-    "precision_comparison", "random_linear_problem", "relative_error", "run_gradcheck", "seeded",
-    "toy_network", "train",
-    "checks", "CheckReport", "check_linear_backward", "check_mlp", "check_training",
+    "ACTIVATIONS", "CheckReport", "GradientComparison", "GradientProbe", "History",
+    "LinearFunction", "MLP", "ManualLinear", "NonlinearityProbe", "PrecisionRow", "TOY_INPUT",
+    "TOY_LABEL", "TOY_LR", "TOY_PARAMETERS", "TOY_WEIGHT", "accuracy", "autograd_linear_gradients",
+    "check_linear_backward", "check_mlp", "check_training", "checks", "collapse",
+    "compare_gradients", "compare_linear_backward", "default_tolerance", "finite_difference_errors",
+    "finite_difference_gradient", "gradient_probe", "linear_backward", "linear_cross_entropy_problem",
+    "linear_forward", "make_moons", "nonlinearity_probe", "plot_decision_boundary",
+    "plot_finite_difference_errors", "plot_training_curves", "precision_comparison",
+    "random_linear_problem", "relative_error", "run_gradcheck", "seeded", "toy_network", "train",
 ]

@@ -52,39 +52,41 @@ ACCURACY_KINDS = ("training", "held-out")
 FONT_SIZE = 12
 
 
-def _runs(runs: History | Mapping[str, History]) -> dict[str, History]:
-    if isinstance(runs, History):
-        return {"": runs}
-    if not isinstance(runs, Mapping) or not runs:
-        raise TypeError(
-            "runs must be a labcode.History or a non-empty mapping of label -> History, got "
-            f"{type(runs).__name__} {runs!r}"
-        )
-    if len(runs) > len(RUN_STYLES):
-        raise ValueError(f"runs can hold at most {len(RUN_STYLES)} histories, got {len(runs)}")
-    for label, history in runs.items():
-        if not isinstance(history, History):
-            raise TypeError(
-                f"runs[{label!r}] must be a labcode.History, got {type(history).__name__}"
-            )
-        if history.epochs == 0:
-            raise ValueError(f"runs[{label!r}] is an empty History (no epochs recorded)")
-    return dict(runs)
+def _history(name: str, run: object) -> History:
+    """A run: a :class:`History`, or a list of per-epoch losses (what a student's loop returns)."""
+    if isinstance(run, Sequence) and not isinstance(run, str) and run and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in run):
+        return History(loss=[float(v) for v in run])
+    if not isinstance(run, History):
+        raise TypeError(f"{name} must be a labcode.History or a list of per-epoch losses, got "
+                        f"{_validate.describe(run)}")
+    if run.epochs == 0:
+        raise ValueError(f"{name} is an empty History (no epochs recorded)")
+    return run
+
+
+def _runs(runs: object) -> dict[str, History]:
+    if not isinstance(runs, Mapping):
+        return {"": _history("runs", runs)}
+    if not runs or len(runs) > len(RUN_STYLES):
+        raise (TypeError if not runs else ValueError)(
+            f"runs must map 1 to {len(RUN_STYLES)} labels to runs, got {len(runs)}")
+    return {label: _history(f"runs[{label!r}]", run) for label, run in runs.items()}
 
 
 def _label(run: str, what: str) -> str:
     return f"{run}: {what}" if run else what
 
 
-def plot_training_curves(runs: History | Mapping[str, History], *,
+def plot_training_curves(runs: History | Sequence[float] | Mapping[str, History | Sequence[float]], *,
                          accuracy: Sequence[str] = ACCURACY_KINDS,
                          figsize: tuple[float, float] = (6.4, 3.2)) -> Figure:
     """Loss (left panel) and accuracy (right panel) against the epoch.
 
     Args:
-        runs: one :class:`~labcode.train.History`, or a mapping ``{label: History}``
-            to draw several runs in the same two panels (at most four), each in its
-            own colour, line style and marker.
+        runs: one :class:`~labcode.train.History` (or a list of per-epoch losses), or a
+            mapping ``{label: History or losses}`` to draw several runs in the same panels
+            (at most four), each in its own colour, line style and marker.
         accuracy: which accuracies to draw: any of ``"training"`` (thin dotted line)
             and ``"held-out"`` (the run's own style; drawn only for runs that
             recorded ``val_accuracy``). With ``["held-out"]`` alone, the panel is
@@ -92,8 +94,9 @@ def plot_training_curves(runs: History | Mapping[str, History], *,
         figsize: figure size in inches.
 
     Returns:
-        the figure, with ``fig.axes == [loss_axes, accuracy_axes]``. The loss axis is
-        logarithmic: cross-entropy falls over orders of magnitude.
+        the figure, with ``fig.axes == [loss_axes, accuracy_axes]``, or only the loss axes
+        when no run recorded an accuracy. The loss axis is logarithmic: cross-entropy falls
+        over orders of magnitude.
 
     Example:
         >>> history = train(MLP(2, [8], 2), *make_moons(100, seed=0), epochs=5)
@@ -111,7 +114,11 @@ def plot_training_curves(runs: History | Mapping[str, History], *,
         raise ValueError(f"accuracy must hold only {list(ACCURACY_KINDS)}, got {list(accuracy)}")
 
     only_held_out = tuple(accuracy) == ("held-out",)
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    if not any(h.accuracy or h.val_accuracy for h in runs.values()):  # losses only: one panel
+        accuracy, figsize = (), (figsize[0] / 2 + 0.4, figsize[1])
+    fig, axes = plt.subplots(1, 2 if accuracy else 1, figsize=figsize, layout="constrained",
+                             squeeze=False)
+    ax_loss, ax_acc = axes[0][0], axes[0][-1]
     for (name, history), style in zip(runs.items(), RUN_STYLES):
         epochs = range(1, history.epochs + 1)
         every = max(1, history.epochs // 8)
@@ -121,16 +128,17 @@ def plot_training_curves(runs: History | Mapping[str, History], *,
             label = (name or "held-out") if only_held_out else _label(name, "held-out")
             ax_acc.plot(epochs, history.val_accuracy, label=label,
                         markevery=every, markersize=6, linewidth=2, **style)
-        if "training" in accuracy:
+        if "training" in accuracy and history.accuracy:
             ax_acc.plot(epochs, history.accuracy, label=_label(name, "training"),
                         color=style["color"], linestyle=":", linewidth=1.5)
 
     ax_loss.set_yscale("log")
     ax_loss.set_title("Training loss", fontsize=FONT_SIZE)
     ax_loss.set_ylabel("cross-entropy (log scale)", fontsize=FONT_SIZE)
-    ax_acc.set_title("Held-out accuracy" if only_held_out else "Accuracy", fontsize=FONT_SIZE)
-    ax_acc.set_ylabel("fraction correct", fontsize=FONT_SIZE)
-    for ax in (ax_loss, ax_acc):
+    if accuracy:
+        ax_acc.set_title("Held-out accuracy" if only_held_out else "Accuracy", fontsize=FONT_SIZE)
+        ax_acc.set_ylabel("fraction correct", fontsize=FONT_SIZE)
+    for ax in fig.axes:
         ax.set_xlabel("epoch", fontsize=FONT_SIZE)
         ax.tick_params(labelsize=FONT_SIZE - 1)
         ax.grid(True, alpha=0.3)
@@ -221,4 +229,45 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
     ax.set_aspect("equal")
     if title is not None:
         ax.set_title(title, fontsize=FONT_SIZE)
+    return fig
+
+
+def plot_finite_difference_errors(epsilons: Sequence[float], errors: Mapping[str, Sequence[float]],
+                                  *, mark: float | None = None,
+                                  figsize: tuple[float, float] = (4.4, 3.8)) -> Figure:
+    """The finite-difference error against the step, log-log: one line per dtype.
+
+    Args:
+        epsilons: the steps.
+        errors: ``{label: errors}``, one error per step (at most four labels), e.g. from
+            :func:`~labcode.finite_differences.finite_difference_errors`.
+        mark: a step to mark with a dotted vertical line (gradcheck's default, say).
+        figsize: figure size in inches.
+
+    Returns:
+        the figure; its axes hold one line per label (and the marker line).
+
+    Example:
+        >>> fig = plot_finite_difference_errors([1e-3, 1e-2], {"float64": [1e-9, 1e-7]})
+        >>> len(fig.axes[0].lines)
+        1
+    """
+    import matplotlib.pyplot as plt
+
+    if not isinstance(errors, Mapping) or not 0 < len(errors) <= len(RUN_STYLES):
+        raise TypeError(f"errors must map at most {len(RUN_STYLES)} labels to errors, got "
+                        f"{_validate.describe(errors)}")
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    for (label, err), style in zip(errors.items(), RUN_STYLES):
+        ax.loglog(list(epsilons), list(err), markersize=5, linewidth=1.8, label=label, **style)
+    if mark is not None:
+        ax.axvline(mark, color=OKABE_ITO["black"], linestyle=":", linewidth=1.5,
+                   label="gradcheck's eps")
+    ax.set_xlabel(r"step $\epsilon$", fontsize=FONT_SIZE)
+    ax.set_ylabel("max |estimate - exact|", fontsize=FONT_SIZE)
+    ax.tick_params(labelsize=FONT_SIZE - 1)
+    ax.grid(True, which="major", alpha=0.3)
+    # the legend sits above the axes, clear of the curves
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
+              fontsize=FONT_SIZE - 1, handlelength=1.6, columnspacing=1.0, borderaxespad=0.2)
     return fig

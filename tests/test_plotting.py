@@ -88,8 +88,18 @@ def test_training_curves_labels_both_accuracies_of_named_runs():
                                            "none: held-out", "none: training"]
 
 
+def test_training_curves_of_a_list_of_losses_draw_the_loss_alone():
+    """A student's loop returns its losses: one panel, holding exactly those values."""
+    fig = plot_training_curves({"my MLP": [0.7, 0.5, 0.25]})
+    (ax,) = fig.axes
+    (line,) = ax.get_lines()
+    assert list(line.get_xdata()) == [1, 2, 3] and list(line.get_ydata()) == [0.7, 0.5, 0.25]
+    assert ax.get_yscale() == "log" and line.get_label() == "my MLP"
+
+
 @pytest.mark.parametrize("runs, error", [
-    ([1, 2], TypeError),
+    (["a", "b"], TypeError),
+    ([], TypeError),
     ({}, TypeError),
     ({"a": "not a history"}, TypeError),
     ({"empty": History()}, ValueError),
