@@ -39,10 +39,17 @@ def code_lines(path: Path) -> int:
 
 
 def page_code_lines(path: Path) -> tuple[int, int]:
-    """(lines inside code cells, number of code cells) of a MyST page."""
+    """(lines of code in code cells, number of code cells) of a MyST page: every line of a
+    cell's body, blank ones too, but not its options (the ``---`` block or ``:tags:``)."""
     cells = re.findall(r"^```\{code-cell\}[^\n]*\n(.*?)^```", path.read_text(encoding="utf-8"),
                        re.S | re.M)
-    return sum(len(cell.splitlines()) for cell in cells), len(cells)
+    total = 0
+    for cell in cells:
+        lines = cell.splitlines()
+        if lines and lines[0].strip() == "---":
+            lines = lines[lines.index("---", 1) + 1:]
+        total += sum(not line.startswith(":") for line in lines)
+    return total, len(cells)
 
 
 def main() -> None:
