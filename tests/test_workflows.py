@@ -22,6 +22,7 @@ CURRENT_MAJORS = {
     "actions/checkout": 7,
     "actions/setup-python": 7,
     "actions/upload-artifact": 7,
+    "actions/download-artifact": 8,
     "actions/upload-pages-artifact": 5,
     "actions/deploy-pages": 5,
 }

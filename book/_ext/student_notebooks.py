@@ -1,28 +1,180 @@
-"""The notebooks students download: ``_sources/<page>.ipynb`` for every executable page.
+"""The notebooks students get: ``_sources/<page>.ipynb`` for every executable page.
 
-sphinx-book-theme copies myst-nb's executed notebook there for the download button.
-myst-nb reads a MyST page into a notebook with random cell ids (nbformat's
-``new_code_cell``), so two builds of the same commit wrote different downloads. Here each
-download is rewritten with ids numbered in page order: same page, same bytes.
+One notebook per page serves the download button, Colab, Binder and a course's JupyterHub
+(the deploy workflow pushes them to the notebooks branch). It is the page as the build ran
+it, outputs included, and it reads as the site does, with no MyST source left in it:
+
+* glue roles become their values, read from myst-nb's ``<page>.glue.json``;
+* ``{doc}``, ``{ref}`` and ``{numref}`` become links to the published site
+  (``html.baseurl``), citations links to its bibliography;
+* dropdowns become ``<details>`` (closed, as on the site), admonitions block quotes,
+  ``literalinclude`` the code it includes, figures images on the site;
+* cells tagged ``remove-cell`` (the build's bookkeeping) are left out, and the outputs
+  a page folds (``remove-output``, the Part B results) are folded in JupyterLab
+  (``jupyter.outputs_hidden``) under a note that says so;
+* a first cell installs ``labcode`` from this commit where it is missing (Colab).
+
+Markup this does not know is left in place and named in a Sphinx warning, which fails the
+``-W`` build. myst-nb reads a page with random cell ids (nbformat's ``new_*_cell``); here
+they are numbered in page order, so two builds write the same bytes.
+Tests: tests/test_book_student_notebooks.py.
 """
 from __future__ import annotations
 
+import ast
+import json
+import re
+import subprocess
 from pathlib import Path
 
 import nbformat
+import pybtex.database
+from jupyter_cache import get_cache
+from site_fixes import AuthorYearLabelStyle
 from sphinx.application import Sphinx
+from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
+ROLE = re.compile(r"\{(glue:text|glue:md|glue|doc|ref|numref|cite:p|cite:t)\}`([^`]*)`")
+FENCE = re.compile(r"^(:::+|```+)\{([\w:-]+)\}[ \t]*([^\n]*)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1[ \t]*$",
+                   re.M | re.S)
+LEFTOVER = re.compile(r"\{[\w:-]+\}`|^(:::|```)\{|^\([\w-]+\)=$", re.M)
+ADMONITIONS = {"important", "tip", "note", "warning", "hint", "seealso", "admonition"}
 
 
-def _write_downloads(app: Sphinx, exception: Exception | None) -> None:
+class _Page:
+    """What converting one page's Markdown needs to know about the build."""
+
+    def __init__(self, app: Sphinx, docname: str) -> None:
+        self.app, self.env, self.docname = app, app.env, docname
+        self.site = (app.config.html_baseurl or "").rstrip("/") + "/"
+        glue = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.glue.json"
+        self.glue = json.loads(glue.read_text(encoding="utf-8")) if glue.is_file() else {}
+        bib = pybtex.database.parse_file(Path(self.env.srcdir, app.config.bibtex_bibfiles[0]))
+        self.labels = dict(zip(bib.entries, AuthorYearLabelStyle().format_labels(bib.entries.values())))
+        self.bibliography = next(key.docname for key in self.env.get_domain("cite").bibliographies)
+
+    def url(self, docname: str, anchor: str = "") -> str:
+        return f"{self.site}{docname}.html" + (f"#{anchor}" if anchor else "")
+
+    def glued(self, kind: str, text: str) -> str:
+        key, _, spec = text.partition(":")
+        data = self.glue[key]["data"]
+        if kind == "glue:md":
+            return data["text/markdown"]
+        value = data["text/plain"]
+        try:  # a number or a string, as glue:text formats it
+            value = ast.literal_eval(re.sub(r"^np\.\w+\((.*)\)$", r"\1", value))
+        except (ValueError, SyntaxError):
+            pass
+        return format(value, spec) if kind == "glue:text" else str(value)
+
+    def role(self, match: re.Match) -> str:
+        kind, text = match.groups()
+        if kind.startswith("glue"):
+            return self.glued(kind, text)
+        title, target = (re.fullmatch(r"(.*?)\s*<(.+)>", text) or re.fullmatch(r"()(.+)", text)).groups()
+        if kind == "doc":
+            docname = str(Path(self.docname).parent / target).removesuffix(".md")
+            return f"[{title or self.env.titles[docname].astext()}]({self.url(docname)})"
+        if kind.startswith("cite"):  # (Rumelhart et al. 1986), or Rumelhart et al. (1986)
+            labels = [self.labels[key.strip()] for key in text.split(",")]
+            cited = "; ".join(labels) if kind == "cite:p" else "; ".join(
+                re.sub(r" (\S+)$", r" (\1)", label) for label in labels)
+            return f"[{'(' + cited + ')' if kind == 'cite:p' else cited}]({self.url(self.bibliography)})"
+        docname, anchor, section = self.env.domaindata["std"]["labels"].get(target, ("", "", ""))
+        if not docname:
+            docname, anchor = self.env.domaindata["std"]["anonlabels"][target]
+        return f"[{title or section or 'this figure'}]({self.url(docname, anchor)})"
+
+    def fence(self, match: re.Match) -> str:
+        _, name, argument, options, body = match.groups()
+        options = dict(re.findall(r"^:([\w-]+):[ \t]*(.*)$", options, re.M))
+        body = self.markdown(body.strip("\n"))
+        if name == "dropdown":
+            return f"<details>\n<summary>{self.markdown(argument)}</summary>\n\n{body}\n\n</details>"
+        if name in ADMONITIONS:
+            title = argument if name == "admonition" else name.capitalize()
+            return "\n".join(f"> {line}".rstrip() for line in [f"**{title}**", "", *body.splitlines()])
+        if name == "literalinclude":  # the options as the directive reads them, then Sphinx's reader
+            path = Path(self.env.srcdir, Path(self.docname).parent, argument).resolve()
+            options = {k: LiteralInclude.option_spec[k](v or None) for k, v in options.items()}
+            code, _ = LiteralIncludeReader(str(path), options, self.app.config).read()
+            return f"```{options.get('language', 'python')}\n{code.rstrip()}\n```"
+        if name == "figure":
+            return f"![{options.get('alt', '')}]({self.site}book/{argument})\n\n*{body}*"
+        if name == "glue:md":
+            return self.glued("glue:md", argument)
+        if name == "glue:figure":  # the figure itself, in the cell
+            png = self.glue[argument]["data"]["image/png"]
+            return f"![{options.get('alt', '')}](data:image/png;base64,{png})\n\n*{body}*"
+        return match.group(0)
+
+    def markdown(self, text: str) -> str:
+        text = re.sub(r"^\([\w-]+\)=\n", "", text, flags=re.M)  # targets: the site has them
+        return ROLE.sub(self.role, FENCE.sub(self.fence, text))
+
+
+def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    page, cells = _Page(app, docname), []
+    for cell in executed.cells:
+        tags = cell.metadata.get("tags", [])
+        if "remove-cell" in tags:
+            continue
+        if cell.cell_type == "markdown":
+            cell.source = page.markdown(cell.source)
+            leftover = LEFTOVER.search(cell.source)
+            if leftover:
+                logger.warning(f"student_notebooks: MyST markup left in a cell of {docname}: "
+                               f"{leftover.group(0)!r}", location=docname)
+        folded = {"hide-input": "source_hidden", "remove-output": "outputs_hidden"}
+        cell.metadata["jupyter"] = {folded[t]: True for t in tags if t in folded}
+        if "remove-output" in tags:  # what the site folds away (Part B's results) stays folded
+            cells.append(nbformat.v4.new_markdown_cell(
+                "*The output of the next cell is folded: open it after you have predicted.*"))
+        cells.append(cell)
+    repo, ref = app.config.html_theme_options.get("repository_url", ""), _commit(app)
+    setup = nbformat.v4.new_code_cell(
+        "# Colab, or a Jupyter without labcode: install the course's package first\n"
+        "import importlib.util, subprocess, sys\n"
+        'if importlib.util.find_spec("labcode") is None:\n'
+        f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "labcode @ git+{repo}@{ref}"],\n'
+        "                   check=True)")
+    intro = nbformat.v4.new_markdown_cell(f"*[{app.env.titles[docname].astext()}]"
+                                          f"({page.url(docname)}), a page of the course book, "
+                                          "as a notebook.*")
+    executed.cells = [intro, setup, *cells]
+    for index, cell in enumerate(executed.cells):
+        cell["id"] = f"cell-{index}"
+        if not cell.metadata.get("jupyter"):
+            cell.metadata.pop("jupyter", None)
+    executed.metadata.pop("jupytext", None)
+    return executed
+
+
+def _commit(app: Sphinx) -> str:
+    """The commit the book is built from (labcode is installed at it), else the branch."""
+    run = subprocess.run(["git", "rev-parse", "HEAD"], cwd=app.srcdir, capture_output=True, text=True)
+    return run.stdout.strip() if run.returncode == 0 else app.config.html_theme_options.get(
+        "repository_branch", "main")
+
+
+def _write(app: Sphinx, exception: Exception | None) -> None:
+    """Each download the theme offers, ``_sources/<page>.ipynb``, becomes the students'
+    notebook, made from myst-nb's executed ``jupyter_execute/<page>.ipynb``."""
     if exception is not None or app.builder.format != "html":
         return
+    build = Path(app.outdir).parent
     for path in sorted(Path(app.outdir, "_sources").rglob("*.ipynb")):
-        notebook = nbformat.read(path, as_version=4)
-        for index, cell in enumerate(notebook.cells):
-            cell["id"] = f"cell-{index}"
-        nbformat.write(notebook, path)
+        docname = path.relative_to(Path(app.outdir, "_sources")).with_suffix("").as_posix()
+        executed = nbformat.read(build / "jupyter_execute" / f"{docname}.ipynb", as_version=4)
+        if not any(c.get("outputs") for c in executed.cells) and (build / ".jupyter_cache").is_dir():
+            # a page taken from the cache is written without its outputs (MyST-NB#617)
+            executed = get_cache(build / ".jupyter_cache").merge_match_into_notebook(executed)[1]
+        nbformat.write(notebook(app, docname, executed), path)
 
 
 def setup(app: Sphinx) -> dict:
-    app.connect("build-finished", _write_downloads)
+    app.connect("build-finished", _write)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from sphinx_external_toc.parsing import parse_toc_yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BINDER = REPO / "binder"
@@ -30,14 +31,10 @@ BINDER = REPO / "binder"
 # --------------------------------------------------------------------------------------------
 # What the repository says
 # --------------------------------------------------------------------------------------------
-# The book's one ToC walker (the Colab notebooks follow the same page list).
-sys.path.insert(0, str(REPO / "book" / "_ext"))
-from colab_notebooks import toc_sources as _toc_sources  # noqa: E402
-
-
 def toc_sources() -> list[Path]:
-    """The .md/.ipynb source of every page in _toc.yml, in book order."""
-    return _toc_sources(REPO)
+    """The source of every page in _toc.yml, in book order, as sphinx-external-toc reads it."""
+    return [next(p for p in (REPO / f"{doc}.md", REPO / f"{doc}.ipynb") if p.is_file())
+            for doc in parse_toc_yaml(REPO / "_toc.yml").keys()]
 
 
 def _pages_or_none():

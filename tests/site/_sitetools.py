@@ -19,11 +19,9 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 
+from sphinx_external_toc.parsing import parse_toc_yaml  # Jupyter Book's own _toc.yml reader
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
-# One reader of _toc.yml for the whole project: the book's own (also used by the Colab
-# notebooks and tests/binder).
-sys.path.insert(0, str(REPO_ROOT / "book" / "_ext"))
-from colab_notebooks import toc_files  # noqa: E402
 
 # The book under test: the repository itself unless SITE_ROOT points at another book root
 # (used to try the suite on a scratch book).
@@ -107,18 +105,9 @@ def _source_for(docname: str) -> Path:
 
 
 def toc_pages() -> list[TocPage]:
-    toc = load_yaml(SITE_ROOT / "_toc.yml")
-    if "root" not in toc:
-        raise ValueError("_toc.yml has no 'root' entry")
-    names = [str(toc["root"])] + toc_files(toc)
-    pages, seen = [], set()
-    for name in names:
-        docname = re.sub(r"\.(md|ipynb|rst)$", "", name.strip("/"))
-        if docname in seen:
-            continue
-        seen.add(docname)
-        pages.append(TocPage(docname, _source_for(docname), HTML_DIR / (docname + ".html")))
-    return pages
+    """Every page of _toc.yml, in reading order, as sphinx-external-toc reads it."""
+    return [TocPage(docname, _source_for(docname), HTML_DIR / (docname + ".html"))
+            for docname in parse_toc_yaml(SITE_ROOT / "_toc.yml").keys()]
 
 
 def book_config() -> dict:

@@ -132,7 +132,6 @@ class Visit:
     links: list = field(default_factory=list)
     images: list = field(default_factory=list)
     axe: dict = field(default_factory=dict)  # mode -> violations
-    thebe_buttons: int = 0
     math: dict = field(default_factory=dict)  # what MathJax rendered (JS_MATH)
     dark_mode: str = ""  # the theme reached with the colour-mode button; "" when there is none
     phone: dict = field(default_factory=dict)
@@ -241,7 +240,6 @@ class Site:
             h1 = tab.locator("article h1, main h1").first
             v.title = (h1.text_content() if h1.count() else tab.title()).strip().rstrip("#").strip()
             v.links = tab.evaluate(JS_LINKS)
-            v.thebe_buttons = tab.locator("button[onclick*='initThebe']").count()
             v.images = tab.evaluate(JS_IMAGES)
             v.axe["light"] = _run_axe(tab)
             shot = st.SCREENSHOT_DIR / f"{page.slug}-desktop.png"

@@ -35,7 +35,7 @@ def test_no_console_errors(site, toc_page):
 
 def test_no_failed_requests_to_the_site(site, toc_page):
     v = site.visit(toc_page)
-    # Requests to other hosts (MathJax's CDN, thebe) fail offline by design and are not counted.
+    # Requests to other hosts fail offline by design and are not counted.
     assert v.failed_own == [], f"{toc_page.docname}: failed requests to the site itself:" + _fmt(v.failed_own)
 
 
@@ -130,15 +130,17 @@ def _repo_parts(cfg):
 
 
 def test_launch_buttons(site, server, executable_page):
-    """Every notebook page (code cells) offers Binder on this repository, branch and file, Colab
-    on its .ipynb, Live Code when thebe is on, and the executed notebook as a download."""
+    """Every notebook page offers Binder and Colab (and JupyterHub, when a hub is set) on its
+    students' notebook, ``<page>.ipynb`` on the notebooks branch, and that notebook as a
+    download."""
     toc_page = executable_page
     cfg = st.book_config()
     launch = cfg.get("launch_buttons") or {}
     binderhub = str(launch.get("binderhub_url", "")).rstrip("/")
     assert binderhub, "_config.yml launch_buttons.binderhub_url is not set: no Binder button"
-    org, repo, branch = _repo_parts(cfg)
-    source = toc_page.source.relative_to(st.SITE_ROOT).as_posix()
+    org, repo, _ = _repo_parts(cfg)
+    branch = cfg["sphinx"]["config"]["course_notebooks_branch"]
+    notebook = toc_page.source.relative_to(st.SITE_ROOT).with_suffix(".ipynb").as_posix()
     v = site.visit(toc_page)
     hrefs = [link["href"] for link in v.links]
 
@@ -147,24 +149,18 @@ def test_launch_buttons(site, server, executable_page):
                               f"launch buttons only to pages with the jupytext/kernelspec header)")
     parts = urlsplit(binder[0])
     assert parts.path == f"/v2/gh/{org}/{repo}/{branch}", (binder[0], (org, repo, branch))
-    urlpath = parse_qs(parts.query).get("urlpath", [""])[0]
-    m = re.fullmatch(r"(?:tree|lab/tree)/(.+)", urlpath)
-    assert m and m.group(1) == source, f"Binder opens {urlpath!r}, the page's file is {source!r}"
-    assert (st.SITE_ROOT / m.group(1)).is_file()
+    assert parse_qs(parts.query).get("urlpath") == [f"lab/tree/{notebook}"], binder[0]
 
-    # Colab opens .ipynb only: a Colab link to a MyST .md page would open nothing useful. The
-    # notebook may live on another branch (a deploy step can publish them), not in this tree.
     colab_url = str(launch.get("colab_url", "")).rstrip("/")
-    for h in hrefs:
-        if colab_url and h.startswith(colab_url + "/"):
-            m = re.fullmatch(re.escape(colab_url) + r"/github/([^/]+)/([^/]+)/blob/([^/]+)/(.+)", h)
-            assert m and (m.group(1), m.group(2)) == (org, repo), f"Colab link {h} is not {org}/{repo}"
-            assert m.group(4) == str(Path(source).with_suffix(".ipynb").as_posix()), (
-                f"{toc_page.docname}: the Colab button opens {m.group(4)!r}; Colab cannot open a MyST "
-                f"Markdown page, it needs {Path(source).with_suffix('.ipynb').as_posix()!r}")
+    colab = [h for h in hrefs if colab_url and h.startswith(colab_url + "/")]
+    assert colab == [f"{colab_url}/github/{org}/{repo}/blob/{branch}/{notebook}"], colab
 
-    if launch.get("thebe"):
-        assert v.thebe_buttons >= 1, f"{toc_page.docname}: thebe is on in _config.yml but there is no live-code button"
+    hub = str(launch.get("jupyterhub_url", "")).rstrip("/")
+    pulls = [h for h in hrefs if hub and h.startswith(hub + "/hub/user-redirect/git-pull?")]
+    if hub:  # nbgitpuller: this repository's notebooks branch, the page's notebook opened
+        query = parse_qs(urlsplit(pulls[0]).query) if len(pulls) == 1 else {}
+        assert query == {"repo": [f"https://github.com/{org}/{repo}"], "branch": [branch],
+                         "urlpath": [f"lab/tree/{repo}/{notebook}"]}, pulls
 
     ipynb = [h for h in hrefs if server.is_own(h) and urlsplit(h).path.endswith(".ipynb")]
     assert ipynb, f"{toc_page.docname}: no download link offering the page as .ipynb"
@@ -177,7 +173,7 @@ def test_launch_buttons(site, server, executable_page):
 
 
 def test_prose_pages_offer_no_launch_buttons(site, server, prose_page):
-    """A page without code cells is not a notebook: a Binder, Colab or Live Code button (or an
+    """A page without code cells is not a notebook: a Binder, Colab or JupyterHub button (or an
     .ipynb download) there would open an empty notebook."""
     cfg = st.book_config()
     launch = cfg.get("launch_buttons") or {}
@@ -191,8 +187,6 @@ def test_prose_pages_offer_no_launch_buttons(site, server, prose_page):
         # Launch links only: the landing page may mention mybinder.org in its prose.
         launch_rx = re.compile(re.escape(url) + r"/(v2/|github/|hub/user-redirect/)")
         offered += [f"{key}: {h}" for h in hrefs if launch_rx.match(h)]
-    if v.thebe_buttons:
-        offered.append(f"{v.thebe_buttons} Live Code button(s)")
     offered += [f"download: {h}" for h in hrefs if server.is_own(h) and urlsplit(h).path.endswith(".ipynb")]
     assert offered == [], f"{prose_page.docname} has no code cell but offers:" + _fmt(offered)
 

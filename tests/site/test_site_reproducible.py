@@ -39,7 +39,9 @@ def _tree(root: Path) -> dict[str, bytes]:
 
 def test_a_second_cold_build_shows_identical_pages(built_site, tmp_path):
     """Every number, printed table and figure comes from seeded code: a second cold build
-    (empty execution cache, another folder) on the same machine writes the same bytes."""
+    (empty execution cache, another folder) on the same machine writes the same bytes. The
+    site under test must be a cold build too, as CI's is (an incremental build adds ?v=
+    checksums to links of static files that the first build had not yet written)."""
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     run = subprocess.run(
         [str(jupyter_book), "build", str(st.SITE_ROOT), "-W", "-n", "--keep-going",
