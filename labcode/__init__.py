@@ -22,14 +22,15 @@ Modules, one concept each:
 from .data import make_moons
 from .finite_differences import (PrecisionRow, finite_difference_errors, finite_difference_gradient,
                                  linear_cross_entropy_problem, precision_comparison, run_gradcheck)
-from .function import LinearFunction
+from .function import LinearFunction, linear_function
 from .gradients import (GradientComparison, autograd_linear_gradients, compare_gradients,
                         compare_linear_backward, default_tolerance, random_linear_problem,
                         relative_error)
 from .layer import ManualLinear
 from .linear import linear_backward, linear_forward
 from .mlp import ACTIVATIONS, MLP, collapse
-from .plotting import plot_decision_boundary, plot_finite_difference_errors, plot_training_curves
+from .plotting import (plot_activations, plot_decision_boundary, plot_finite_difference_errors,
+                       plot_training_curves)
 from .probes import (TOY_INPUT, TOY_LABEL, TOY_LR, TOY_PARAMETERS, TOY_WEIGHT, GradientProbe,
                      NonlinearityProbe, gradient_probe, nonlinearity_probe, toy_network)
 from .seeding import seeded
@@ -44,7 +45,7 @@ __all__ = [
     "check_linear_backward", "check_mlp", "check_training", "checks", "collapse",
     "compare_gradients", "compare_linear_backward", "default_tolerance", "finite_difference_errors",
     "finite_difference_gradient", "gradient_probe", "linear_backward", "linear_cross_entropy_problem",
-    "linear_forward", "make_moons", "nonlinearity_probe", "plot_decision_boundary",
-    "plot_finite_difference_errors", "plot_training_curves", "precision_comparison",
+    "linear_forward", "linear_function", "make_moons", "nonlinearity_probe", "plot_activations",
+    "plot_decision_boundary", "plot_finite_difference_errors", "plot_training_curves", "precision_comparison",
     "random_linear_problem", "relative_error", "run_gradcheck", "seeded", "toy_network", "train",
 ]

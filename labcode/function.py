@@ -8,6 +8,8 @@ guide, as a thin adapter: autograd then uses *our*
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from .linear import linear_backward, linear_forward
@@ -40,3 +42,18 @@ class LinearFunction(torch.autograd.Function):
     def backward(ctx, grad_output):
         # Only the gradients autograd asks for: a first layer's x needs none, so G W is skipped.
         return linear_backward(grad_output, *ctx.saved_tensors, needs=ctx.needs_input_grad)
+
+
+def linear_function(backward: Callable) -> type[torch.autograd.Function]:
+    """:class:`LinearFunction` with another backward, ``backward(grad_output, x, weight, bias)``
+    (a student's, say), so that ``gradcheck`` can check it: ``gradcheck(F.apply, inputs)``.
+
+    Example:
+        >>> F = linear_function(linear_backward)
+        >>> x = torch.randn(4, 3, dtype=torch.double, requires_grad=True)
+        >>> torch.autograd.gradcheck(F.apply, (x, torch.randn(2, 3, dtype=torch.double)))
+        True
+    """
+    def with_it(ctx, grad_output):
+        return tuple(backward(grad_output, *ctx.saved_tensors))
+    return type("LinearFunction", (LinearFunction,), {"backward": staticmethod(with_it)})

@@ -159,7 +159,8 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
 
     Args:
         model: maps ``(N, 2)`` inputs to logits ``(N, C)``; evaluated without gradients
-            in evaluation mode (``model.eval()``), its modes restored afterwards.
+            in evaluation mode (``model.eval()``), its modes restored afterwards. ``None``
+            draws the data alone.
         X: points, float, shape ``(N, 2)``, on the model's device and dtype.
         y: their labels, int64, shape ``(N,)``, values in ``[0, C)`` (``C`` <= 4).
         title: axes title (optional).
@@ -180,7 +181,8 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
     from matplotlib.colors import ListedColormap, to_rgba
     from matplotlib.lines import Line2D
 
-    _validate.module("model", model)
+    if model is not None:
+        _validate.module("model", model)
     X = _validate.float_tensor("X", X)
     y = _validate.tensor("y", y)
     if X.dim() != 2 or X.shape[1] != 2:
@@ -193,25 +195,27 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
     resolution = _validate.positive_int("resolution", resolution)
     padding = _validate.non_negative_float("padding", padding)
 
-    with _evaluating(model), torch.no_grad():  # no dropout, no batch-norm updates
-        lo = X.min(dim=0).values - padding
-        hi = X.max(dim=0).values + padding
-        g0 = torch.linspace(lo[0].item(), hi[0].item(), resolution, dtype=X.dtype, device=X.device)
-        g1 = torch.linspace(lo[1].item(), hi[1].item(), resolution, dtype=X.dtype, device=X.device)
-        xx, yy = torch.meshgrid(g0, g1, indexing="xy")  # (R, R) each
-        grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R*R, 2)
-        predicted = model(grid).argmax(dim=1).reshape(resolution, resolution)  # (R, R)
-    n_classes = max(int(predicted.max()), int(y.max())) + 1
+    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
+    n_classes = int(y.max()) + 1
+    if model is not None:
+        with _evaluating(model), torch.no_grad():  # no dropout, no batch-norm updates
+            lo, hi = X.min(dim=0).values - padding, X.max(dim=0).values + padding
+            g0, g1 = (torch.linspace(lo[i].item(), hi[i].item(), resolution, dtype=X.dtype,
+                                     device=X.device) for i in (0, 1))
+            xx, yy = torch.meshgrid(g0, g1, indexing="xy")  # (R, R) each
+            grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R*R, 2)
+            predicted = model(grid).argmax(dim=1).reshape(resolution, resolution)  # (R, R)
+        n_classes = max(int(predicted.max()) + 1, n_classes)
     if n_classes > len(CLASS_STYLES):
         raise ValueError(f"plot_decision_boundary draws at most {len(CLASS_STYLES)} classes, "
                          f"got {n_classes}")
-
-    xx, yy, predicted = xx.cpu().numpy(), yy.cpu().numpy(), predicted.cpu().numpy()
-    tints = ListedColormap([to_rgba(s["color"], alpha=0.18) for s in CLASS_STYLES[:n_classes]])
-    fig, ax = plt.subplots(figsize=figsize, layout="constrained")
-    levels = [k - 0.5 for k in range(n_classes + 1)]
-    ax.contourf(xx, yy, predicted, levels=levels, cmap=tints)
-    ax.contour(xx, yy, predicted, levels=levels[1:-1], colors=OKABE_ITO["black"], linewidths=1.5)
+    if model is not None:
+        xx, yy, predicted = xx.cpu().numpy(), yy.cpu().numpy(), predicted.cpu().numpy()
+        tints = ListedColormap([to_rgba(s["color"], alpha=0.18) for s in CLASS_STYLES[:n_classes]])
+        levels = [k - 0.5 for k in range(n_classes + 1)]
+        ax.contourf(xx, yy, predicted, levels=levels, cmap=tints)
+        ax.contour(xx, yy, predicted, levels=levels[1:-1], colors=OKABE_ITO["black"],
+                   linewidths=1.5)
 
     X_np, y_np = X.detach().cpu().numpy(), y.cpu().numpy()
     for k in range(n_classes):
@@ -220,8 +224,9 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
         ax.scatter(points[:, 0], points[:, 1], s=18, c=style["color"], marker=style["marker"],
                    edgecolors="white", linewidths=0.4, label=f"class {k}")
     handles, _ = ax.get_legend_handles_labels()
-    handles.append(Line2D([], [], color=OKABE_ITO["black"], linewidth=1.5,
-                          label="decision boundary"))
+    if model is not None:
+        handles.append(Line2D([], [], color=OKABE_ITO["black"], linewidth=1.5,
+                              label="decision boundary"))
     ax.legend(handles=handles, fontsize=FONT_SIZE - 2, loc="lower left")
     ax.set_xlabel("$x_1$", fontsize=FONT_SIZE)
     ax.set_ylabel("$x_2$", fontsize=FONT_SIZE)
@@ -270,4 +275,45 @@ def plot_finite_difference_errors(epsilons: Sequence[float], errors: Mapping[str
     # the legend sits above the axes, clear of the curves
     ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
               fontsize=FONT_SIZE - 1, handlelength=1.6, columnspacing=1.0, borderaxespad=0.2)
+    return fig
+
+
+def plot_activations(names: Sequence[str] = ("relu", "tanh", "sigmoid"), *,
+                     figsize: tuple[float, float] = (6.4, 3.0)) -> Figure:
+    """Each activation (left panel) and its derivative (right panel), from autograd.
+
+    Args:
+        names: activations of :data:`~labcode.mlp.ACTIVATIONS` (at most four).
+        figsize: figure size in inches.
+
+    Returns:
+        the figure, with ``fig.axes == [values_axes, derivatives_axes]``: one line per
+        activation in each.
+
+    Example:
+        >>> [len(ax.lines) for ax in plot_activations().axes]
+        [3, 3]
+    """
+    import matplotlib.pyplot as plt
+
+    from .mlp import ACTIVATIONS
+
+    unknown = [n for n in names if n not in ACTIVATIONS]
+    if unknown or not 0 < len(names) <= len(RUN_STYLES):
+        raise ValueError(f"names must be 1 to {len(RUN_STYLES)} of {sorted(ACTIVATIONS)}, got "
+                         f"{list(names)}")
+    z = torch.linspace(-4, 4, 401, dtype=torch.float64, requires_grad=True)
+    fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=figsize, layout="constrained", sharex=True)
+    for name, style in zip(names, RUN_STYLES):
+        f = ACTIVATIONS[name]()(z)
+        (derivative,) = torch.autograd.grad(f.sum(), z)  # f is element-wise: this is f'(z)
+        for ax, values in ((ax_f, f), (ax_d, derivative)):
+            ax.plot(z.detach(), values.detach(), label=name, linewidth=2, markevery=50,
+                    markersize=5, **style)
+    for ax, title in ((ax_f, r"activation $\sigma(z)$"), (ax_d, r"derivative $\sigma'(z)$")):
+        ax.set_title(title, fontsize=FONT_SIZE)
+        ax.set_xlabel("$z$", fontsize=FONT_SIZE)
+        ax.tick_params(labelsize=FONT_SIZE - 1)
+        ax.grid(True, alpha=0.3)
+        ax.legend(fontsize=FONT_SIZE - 2)
     return fig

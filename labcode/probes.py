@@ -82,6 +82,8 @@ class GradientProbe:
         weight_before, weight_after: the weight's value around the step.
         step: ``weight_after - weight_before`` (equals ``-lr * gradient``).
         loss_before, loss_after: cross-entropy on the toy input around the step.
+        gradients: every parameter's gradient, ``{name: nested list}`` (for the optional
+            prediction about a first-layer weight).
     """
 
     hidden: tuple[float, ...]
@@ -94,6 +96,7 @@ class GradientProbe:
     loss_before: float
     loss_after: float
     lr: float
+    gradients: dict = None
 
 
 def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:
@@ -124,6 +127,7 @@ def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:
     opt.zero_grad()
     loss.backward()
     gradient = weight.grad[index].item()
+    gradients = {n: p.grad.tolist() for n, p in model.named_parameters()}
     opt.step()
     with torch.no_grad():
         loss_after = loss_fn(model(x), y).item()
@@ -138,6 +142,7 @@ def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:
         loss_before=loss.item(),
         loss_after=loss_after,
         lr=lr,
+        gradients=gradients,
     )
 
 
@@ -175,6 +180,14 @@ class NonlinearityProbe:
     @property
     def test_accuracy_without(self) -> float:
         return self.without_activation.val_accuracy[-1]
+
+    def __repr__(self) -> str:  # the numbers to compare with a prediction, not every epoch
+        w, wo = self.with_activation, self.without_activation
+        return (f"NonlinearityProbe(activation={self.activation!r}: held-out accuracy "
+                f"{self.test_accuracy_with:.1%} with it, {self.test_accuracy_without:.1%} without "
+                f"(training {w.accuracy[-1]:.1%}, {wo.accuracy[-1]:.1%}); plain linear classifier "
+                f"{self.linear_model_accuracy:.1%}; final loss {w.loss[-1]:.3g} with, "
+                f"{wo.loss[-1]:.3g} without; collapse error {self.collapse_max_error:.1e})")
 
 
 def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...] = (32, 32),

@@ -179,3 +179,22 @@ def test_torch_func_vmap_and_grad_work_through_linear_function():
         w_i = w.clone().requires_grad_()
         (torch.nn.functional.linear(x[i], w_i, b) ** 2).sum().backward()
         torch.testing.assert_close(grads[i], w_i.grad)
+
+
+def test_gradcheck_cannot_see_a_gradient_with_extra_batch_dimensions():
+    """Autograd sums a returned gradient down to its input's shape (sum_to_size), so a bias
+    gradient left unsummed, or kept (1, D_out), or a weight gradient per batch position,
+    passes gradcheck; the lesson says so, and the starter asserts the shapes."""
+    from labcode import linear_function
+    from labcode.checks.mistakes import mistake, planted
+
+    x, w, b = leaves((5,), 3, 2, bias=True)
+    x3 = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
+    unsummed, first_row, mean = planted(mistake("bias_not_summed", "linear_backward"))
+    keepdim, per_position = planted(mistake("wrong_shape", "linear_backward"))
+    for wrong, inputs in [(unsummed, (x, w, b)), (keepdim, (x, w, b)), (per_position, (x3, w, b))]:
+        assert torch.autograd.gradcheck(linear_function(wrong).apply, inputs)
+    for wrong in (first_row, mean):  # the right shape, wrong values: gradcheck sees those
+        assert not torch.autograd.gradcheck(linear_function(wrong).apply, (x, w, b),
+                                            raise_exception=False)
+    assert torch.autograd.gradcheck(linear_function(labcode.linear_backward).apply, (x3, w, b))

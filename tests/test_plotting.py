@@ -7,6 +7,7 @@ import sys
 import pytest
 import torch
 
+import labcode
 from labcode import MLP, History, make_moons
 from labcode.seeding import seeded
 from labcode.plotting import (
@@ -169,3 +170,25 @@ def test_decision_boundary_rejects_bad_input(kwargs, error, match):
     args.update(kwargs)
     with pytest.raises(error, match=match):
         plot_decision_boundary(args.pop("model"), args.pop("X"), args.pop("y"), **args)
+
+
+def test_activations_figure_draws_each_function_and_its_derivative():
+    fig = labcode.plot_activations()
+    values, derivatives = fig.axes
+    by_name = {line.get_label(): line for line in derivatives.get_lines()}
+    z = torch.tensor(by_name["tanh"].get_xdata(), dtype=torch.float64)
+    expected = {"relu": (z > 0).double(), "tanh": 1 - torch.tanh(z) ** 2,
+                "sigmoid": torch.sigmoid(z) * (1 - torch.sigmoid(z))}
+    for name, curve in expected.items():
+        torch.testing.assert_close(torch.tensor(by_name[name].get_ydata()), curve)
+    assert [l.get_label() for l in values.get_lines()] == ["relu", "tanh", "sigmoid"]
+    with pytest.raises(ValueError, match="names"):
+        labcode.plot_activations(["gelu"])
+
+
+def test_decision_boundary_without_a_model_draws_the_data_alone():
+    X, y = labcode.make_moons(40, seed=3)
+    (ax,) = labcode.plot_decision_boundary(None, X, y).axes
+    assert ax.collections and not any(type(c).__name__.startswith("Quad") for c in ax.collections)
+    points = sorted(tuple(p) for c in ax.collections for p in c.get_offsets().tolist())
+    assert points == sorted(tuple(p) for p in X.tolist())  # every point, and only the points

@@ -275,3 +275,26 @@ def test_nonlinearity_probe_honours_its_arguments():
 def test_nonlinearity_probe_rejects_bad_arguments_naming_them(kwargs, error, match):
     with pytest.raises(error, match=match):
         nonlinearity_probe(**kwargs)
+
+
+def test_gradient_probe_reports_every_parameters_gradient_and_the_dead_unit_gets_none():
+    probe = gradient_probe()
+    model = toy_network()
+    x = torch.tensor([TOY_INPUT], dtype=torch.float64)
+    torch.nn.functional.cross_entropy(model(x), torch.tensor([TOY_LABEL])).backward()
+    for name, parameter in model.named_parameters():
+        assert torch.equal(torch.tensor(probe.gradients[name], dtype=torch.float64), parameter.grad)
+    # hidden unit 1 is off (its pre-activation is negative): no gradient reaches its weights
+    assert probe.hidden[1] == 0
+    assert all(g == 0 for g in probe.gradients["layers.0.weight"][1])
+    name, (row, col) = TOY_WEIGHT
+    assert probe.gradients[name][row][col] == probe.gradient
+
+
+def test_nonlinearity_probe_repr_gives_the_numbers_to_compare_not_every_epoch(default_probe):
+    text = repr(default_probe)
+    p = default_probe
+    for number in (p.test_accuracy_with, p.test_accuracy_without, p.linear_model_accuracy,
+                   p.with_activation.accuracy[-1], p.without_activation.accuracy[-1]):
+        assert f"{number:.1%}" in text
+    assert f"{p.collapse_max_error:.1e}" in text and len(text) < 400

@@ -159,7 +159,7 @@ def check_mlp(model_class: Callable[..., nn.Module]) -> CheckReport:
         model_class: your MLP class (the class itself, not an instance).
 
     Returns:
-        a :class:`CheckReport`.
+        a :class:`CheckReport` with one row per model of :data:`MLP_CONFIGS`.
 
     Example:
         >>> from labcode import MLP

@@ -82,7 +82,8 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
             random numbers ``train_fn`` draws; the caller's random state is untouched.
 
     Returns:
-        a :class:`CheckReport`.
+        a :class:`CheckReport` with one row per property of the loop (runs, backward
+        passes, gradients cleared, parameters updated, loss, accuracy, trajectory).
 
     Example:
         >>> from labcode import train
