@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import torch
 
 from . import _validate
-from .function import LinearFunction
+from .function import LinearFunction, linear_function
 from .gradients import GradientComparison, compare_gradients, random_linear_problem
 from .linear import linear_backward, linear_forward
 
@@ -87,7 +87,8 @@ def finite_difference_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: tor
 
 def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
                   out_features: int = 3, *, bias: bool = True,
-                  dtype: torch.dtype = torch.float64, seed: int = 0) -> bool:
+                  dtype: torch.dtype = torch.float64, seed: int = 0,
+                  backward: Callable | None = None) -> bool:
     """Run ``torch.autograd.gradcheck`` on :class:`~labcode.function.LinearFunction`.
 
     Returns ``True`` when our backward agrees with gradcheck's finite differences at
@@ -98,18 +99,24 @@ def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
     Args:
         batch_shape, in_features, out_features, bias, dtype, seed: the random problem,
             as in :func:`~labcode.gradients.random_linear_problem`.
+        backward: check this backward instead of ours (``backward(grad_output, x,
+            weight, bias)``, through :func:`~labcode.function.linear_function`).
 
     Example:
         >>> run_gradcheck((4,), 3, 2)
         True
     """
+    if backward is not None:
+        _validate.student_code("backward", backward, "None or a function backward(grad_output, "
+                               "x, weight, bias)", "linear_backward", results=(tuple, torch.Tensor))
     p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
                               dtype=dtype, seed=seed)
     inputs = tuple(t.requires_grad_(True) for t in (p["x"], p["weight"], p["bias"])
                    if t is not None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*double precision floating point.*")
-        return torch.autograd.gradcheck(LinearFunction.apply, inputs, raise_exception=False)
+        function = LinearFunction if backward is None else linear_function(backward)
+        return torch.autograd.gradcheck(function.apply, inputs, raise_exception=False)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ The second reference, finite differences and ``gradcheck``, is
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import torch
@@ -225,13 +225,15 @@ def autograd_linear_gradients(grad_output: torch.Tensor, x: torch.Tensor, weight
 
 def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int = 5,
                             out_features: int = 3, *, bias: bool = True,
-                            dtype: torch.dtype = torch.float64,
-                            seed: int = 0) -> list[GradientComparison]:
-    """Compare :func:`~labcode.linear.linear_backward` with autograd on a random problem.
+                            dtype: torch.dtype = torch.float64, seed: int = 0,
+                            backward: Callable = linear_backward) -> list[GradientComparison]:
+    """Compare a linear layer's backward with autograd on a random problem.
 
     Args:
         batch_shape, in_features, out_features, bias, dtype, seed: the problem, as in
             :func:`random_linear_problem`.
+        backward: the backward to check, called as ``backward(grad_output, x, weight,
+            bias)`` (default :func:`~labcode.linear.linear_backward`; pass your own).
 
     Returns:
         one :class:`GradientComparison` each for ``grad_input``, ``grad_weight`` and
@@ -241,9 +243,12 @@ def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int 
         >>> all(c.passed for c in compare_linear_backward((4,), 3, 2))
         True
     """
+    _validate.student_code("backward", backward, "a function backward(grad_output, x, weight, "
+                           "bias) -> (grad_input, grad_weight, grad_bias)", "linear_backward",
+                           results=(tuple, torch.Tensor))
     p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
                               dtype=dtype, seed=seed)
-    ours = linear_backward(p["grad_output"], p["x"], p["weight"], p["bias"])
+    ours = backward(p["grad_output"], p["x"], p["weight"], p["bias"])
     theirs = autograd_linear_gradients(p["grad_output"], p["x"], p["weight"], p["bias"])
     names = ("grad_input", "grad_weight", "grad_bias")
     return [compare_gradients(a, b, name=n) for n, a, b in zip(names, ours, theirs)

@@ -37,6 +37,8 @@ TOY_PARAMETERS = {
 }
 #: The weight the student reasons about: W2[1, 0], from hidden unit h_0 to logit z_1.
 TOY_WEIGHT = ("layers.2.weight", (1, 0))
+#: The optional one, two chain steps further back: W1[1, 0], from input x_0 to hidden unit h_1.
+TOY_FIRST_LAYER_WEIGHT = ("layers.0.weight", (1, 0))
 #: Training of the logistic-regression baseline: long enough to converge on moons.
 LINEAR_BASELINE_EPOCHS, LINEAR_BASELINE_LR = 2000, 0.05
 #: Learning rate of the single SGD step.
@@ -82,8 +84,8 @@ class GradientProbe:
         weight_before, weight_after: the weight's value around the step.
         step: ``weight_after - weight_before`` (equals ``-lr * gradient``).
         loss_before, loss_after: cross-entropy on the toy input around the step.
-        gradients: every parameter's gradient, ``{name: nested list}`` (for the optional
-            prediction about a first-layer weight).
+        gradients: every parameter's gradient, ``{name: nested list}``, such as
+            ``gradients["layers.0.weight"][1][0]`` for :data:`TOY_FIRST_LAYER_WEIGHT`.
     """
 
     hidden: tuple[float, ...]
@@ -96,7 +98,7 @@ class GradientProbe:
     loss_before: float
     loss_after: float
     lr: float
-    gradients: dict = None
+    gradients: dict[str, list]
 
 
 def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:

@@ -6,6 +6,8 @@ import math
 import pytest
 import torch
 
+import labcode
+
 from labcode import (
     finite_difference_errors,
     finite_difference_gradient,
@@ -201,3 +203,13 @@ def test_finite_difference_errors_are_deterministic():
 def test_finite_difference_errors_rejects_bad_input_naming_it(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         finite_difference_errors(*args, **kwargs)
+
+
+def test_run_gradcheck_checks_the_backward_it_is_given():
+    def doubled(grad_output, x, weight, bias=None):
+        gi, gw, gb = labcode.linear_backward(grad_output, x, weight, bias)
+        return gi, 2 * gw, gb
+    assert labcode.run_gradcheck((2, 3), 4, 5, backward=labcode.linear_backward)
+    assert not labcode.run_gradcheck((2, 3), 4, 5, backward=doubled)
+    with pytest.raises(TypeError, match=r"backward must be None or a function"):
+        labcode.run_gradcheck(backward="linear_backward")

@@ -6,6 +6,8 @@ import math
 import pytest
 import torch
 
+import labcode
+
 from labcode import (
     GradientComparison,
     autograd_linear_gradients,
@@ -231,3 +233,15 @@ def test_compare_linear_backward_passes_everywhere(batch_shape, bias):
 def test_compare_linear_backward_rejects_an_integer_dtype():
     with pytest.raises(TypeError, match=r"dtype must be a floating-point torch\.dtype"):
         compare_linear_backward(dtype=torch.int32)
+
+
+def test_compare_linear_backward_checks_the_backward_it_is_given():
+    """A student's backward, right and wrong: the comparison follows the function passed in."""
+    def transposed(grad_output, x, weight, bias=None):
+        gi, gw, gb = labcode.linear_backward(grad_output, x, weight, bias)
+        return gi, gw.flip(0), gb  # rows swapped: a wrong grad_weight of the right shape
+    assert all(c.passed for c in compare_linear_backward((5,), 4, 3, backward=labcode.linear_backward))
+    failed = [c.name for c in compare_linear_backward((5,), 4, 3, backward=transposed) if not c.passed]
+    assert failed == ["grad_weight"]
+    with pytest.raises(TypeError, match=r"backward must be your linear_backward itself"):
+        compare_linear_backward(backward=labcode.linear_backward(*[torch.ones(1, 1)] * 3))

@@ -287,6 +287,8 @@ def test_gradient_probe_reports_every_parameters_gradient_and_the_dead_unit_gets
     # hidden unit 1 is off (its pre-activation is negative): no gradient reaches its weights
     assert probe.hidden[1] == 0
     assert all(g == 0 for g in probe.gradients["layers.0.weight"][1])
+    first, (i, j) = labcode.TOY_FIRST_LAYER_WEIGHT  # the optional prediction's weight, into h_1
+    assert first == "layers.0.weight" and i == 1 and probe.gradients[first][i][j] == 0
     name, (row, col) = TOY_WEIGHT
     assert probe.gradients[name][row][col] == probe.gradient
 
@@ -298,3 +300,18 @@ def test_nonlinearity_probe_repr_gives_the_numbers_to_compare_not_every_epoch(de
                    p.with_activation.accuracy[-1], p.without_activation.accuracy[-1]):
         assert f"{number:.1%}" in text
     assert f"{p.collapse_max_error:.1e}" in text and len(text) < 400
+
+
+def test_the_lab_names_every_field_of_the_probes_results():
+    """The lab tells students what the probes return: a field it does not name is one they
+    cannot find, and a renamed field would leave the page describing one that is gone."""
+    import dataclasses
+    from pathlib import Path
+
+    lab = (Path(__file__).resolve().parents[1] / "book" / "lab.md").read_text(encoding="utf-8")
+    section = lab[lab.index("(lab-probes)="):]
+    for cls in (labcode.GradientProbe, labcode.NonlinearityProbe):
+        names = [f.name for f in dataclasses.fields(cls)] + [
+            n for n, v in vars(cls).items() if isinstance(v, property)]
+        unnamed = [n for n in names if f"`{n}`" not in section and n not in ("lr", "activation")]
+        assert unnamed == [], f"book/lab.md's probes section does not name {cls.__name__}.{unnamed}"
