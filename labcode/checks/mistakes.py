@@ -281,6 +281,17 @@ def no_parameters(M):
 
 
 @mlp()
+def wrong_layer_sizes(M):
+    """The weights do not follow in_features, hidden_features, out_features.
+
+    {call} has weight matrices {got}; one linear layer per hidden width has {want}: a layer
+    for each entry of hidden_features, from the previous width to that one, then the output
+    layer.
+    """
+    return lambda d_in, hidden, d_out: M(d_in, list(hidden)[:1], d_out)  # the first width only
+
+
+@mlp()
 def wrong_output(M):
     """The forward pass does not return a tensor of logits (N, C).
 
@@ -344,7 +355,7 @@ def unused_layer(M):
     """Some parameter gets no gradient from the loss."""
     def build(*args):
         model = M(*args)
-        model.extra = nn.Linear(args[-1], args[-1])  # created, never used in forward
+        model.scale = nn.Parameter(torch.ones(args[-1]))  # created, never used in forward
         return model
     return build
 
@@ -485,6 +496,21 @@ def train_still_a_todo(model, X, y, epochs, lr):
 @training("raised")
 def other_argument_names(model, X, y, n_epochs, learning_rate):
     """Calling the training function raised an exception."""
+
+
+@training()
+def backward_twice(model, X, y, epochs, lr):
+    """The loop calls backward twice through the same graph: one forward pass for all steps.
+
+    {detail} Each step needs its own forward pass: compute the loss from model(X) inside the
+    loop, then zero_grad, backward and step.
+    """
+    opt, loss_fn = torch.optim.Adam(model.parameters(), lr=lr), nn.CrossEntropyLoss()
+    loss = loss_fn(model(X), y)  # outside the loop: the graph is freed by the first backward
+    for _ in range(epochs):
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
 
 
 #: Every diagnosis code a check can report, with what it means (its first meaning).

@@ -1,7 +1,8 @@
 """``check_mlp``: a student's MLP class, built in several sizes and probed as a black box.
 
 Each model of :data:`MLP_CONFIGS` is built from the student's class, seeded, and checked
-for what the lab asks of an MLP: an ``nn.Module`` with registered parameters, logits of
+for what the lab asks of an MLP: an ``nn.Module`` with registered parameters, one weight
+per layer in the sizes asked for, logits of
 shape ``(N, C)``, a nonlinearity (it must not be affine), and gradients that reach every
 parameter.
 """
@@ -138,6 +139,11 @@ def _check_model(model_class: Callable, call: str, index: int, d_in: int, hidden
             "detached path).")
     elif not stray:
         cells["gradients"] = f"ok, all {len(params)} tensors"
+    widths = (d_in, *hidden, n_out)
+    want = [(b, a) for a, b in zip(widths, widths[1:])]  # (out_features, in_features) each
+    got = [tuple(p.shape) for p in params.values() if p.dim() == 2]  # the weights, in order
+    if params and not stray and got != want:  # (unregistered layers are diagnosed as that)
+        add("wrong_layer_sizes", "module", got=got, want=want)
     return CaseResult(call, not notes, tuple(cells.items()), (), "; ".join(notes))
 
 

@@ -122,8 +122,9 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
     for handle in handles:
         handle.remove()
     row(f"runs: {call}", exc is None, "ok" if exc is None else "raised", "" if exc is None else
-        findings.exception(exc, None, call, "check_training calls train_fn(model, X, y, epochs=..., "
-                           "lr=...)."))
+        findings.exception(exc, None, call, "" if _backward_twice(exc) else "check_training calls "
+                           "train_fn(model, X, y, epochs=..., lr=...).",
+                           "backward_twice" if _backward_twice(exc) else "raised"))
     if exc is not None:
         return findings.report(f"check_training({name})", rows, start)
     match, trajectory_exc = _trajectory(train_fn, model0, X, y, lr, seed)
@@ -180,3 +181,8 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
 
 
 __all__ = ["TRAINING_HIDDEN", "TRAINING_SAMPLES", "TRAJECTORY_EPOCHS", "check_training"]
+
+
+def _backward_twice(exc: BaseException) -> bool:
+    """Autograd's error for a second backward through a freed graph (the loss computed once)."""
+    return isinstance(exc, RuntimeError) and "backward through the graph a second time" in str(exc)
