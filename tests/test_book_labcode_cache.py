@@ -77,3 +77,17 @@ def test_a_failed_build_leaves_no_stamp_so_the_next_build_re_executes(project):
     build(project, failed=True)
     assert not (project.cache / labcode_cache.STAMP_NAME).exists()
     assert build(project) == ["book/index", "book/lesson"]
+
+
+def test_a_page_that_glues_another_pages_values_is_re_read_when_any_page_changes(project):
+    book = project.root / "book"
+    book.mkdir()
+    (book / "plan.md").write_text("Gradient {glue:text}`sample.md::probe_gradient:.4f`.\n")
+    (book / "sample.md").write_text("glue('probe_gradient', g)\n")
+    (book / "lesson.md").write_text("Its own {glue:text}`acc:.1%` only.\n")
+    build(project, docs=("book/plan", "book/sample", "book/lesson"))  # the first, cold build
+    env = SimpleNamespace(found_docs={"book/plan", "book/sample", "book/lesson"},
+                          doc2path=lambda doc: project.root / f"{doc}.md")
+    labcode_cache._check(project.app, project.config)
+    assert labcode_cache._outdated(project.app, env, set(), {"book/sample"}, set()) == ["book/plan"]
+    assert labcode_cache._outdated(project.app, env, set(), set(), set()) == []  # nothing changed

@@ -103,6 +103,8 @@ def test_the_notebook_drops_build_cells_folds_spoilers_and_installs_labcode(app)
         nbformat.v4.new_markdown_cell("Hello {ref}`lab-run`"),
         nbformat.v4.new_code_cell("from myst_nb import glue", metadata={"tags": ["remove-cell"]}),
         nbformat.v4.new_code_cell("probe()", metadata={"tags": ["hide-input", "remove-output"]}),
+        nbformat.v4.new_code_cell("guess = 1", metadata={
+            "tags": ["hide-input"], "mystnb": {"code_prompt_show": "My guess (open after yours)"}}),
         nbformat.v4.new_code_cell("x = 1")])
     notebook = student_notebooks.notebook(app, "book/page", executed)
     sources = [c.source for c in notebook.cells]
@@ -112,6 +114,9 @@ def test_the_notebook_drops_build_cells_folds_spoilers_and_installs_labcode(app)
     folded = next(c for c in notebook.cells if c.source == "probe()")
     assert folded.metadata["jupyter"] == {"source_hidden": True, "outputs_hidden": True}
     assert "folded" in sources[sources.index("probe()") - 1]  # and says so
+    labelled = sources.index("guess = 1")
+    assert notebook.cells[labelled].metadata["jupyter"] == {"source_hidden": True}
+    assert sources[labelled - 1] == "*The next cell is folded: My guess (open after yours).*"
     assert [c["id"] for c in notebook.cells] == [f"cell-{i}" for i in range(len(sources))]
     assert "jupytext" not in notebook.metadata
 

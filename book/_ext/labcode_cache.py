@@ -30,11 +30,14 @@ the cache (``jupyter-book clean --all``, ``rm -rf _build``) also forgets the sta
 and the next build re-executes everything.
 
 Result: with nothing changed, a rebuild executes nothing; after a ``labcode`` edit,
-every page runs again; after a page edit, jupyter-cache re-runs that page alone.
+every page runs again; after a page edit, jupyter-cache re-runs that page alone, and a page
+that glues values from another page (the lesson plan's marker key) is re-read and rewritten
+with it, so it never shows the numbers of an earlier build.
 """
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -47,6 +50,8 @@ LOGGER = logging.getLogger(__name__)
 
 #: Files whose content the executed pages depend on, relative to the source folder.
 WATCHED_GLOBS = ("labcode/**/*.py", "requirements.txt")
+#: A glue role that reads another page's value: ``{glue:text}`sample-submission.md::key```.
+CROSS_PAGE_GLUE = re.compile(r"\{glue(:\w+)?\}`[^`]*::")
 #: Name of the stamp file written inside the jupyter-cache folder.
 STAMP_NAME = "labcode.sha256"
 
@@ -93,7 +98,11 @@ def _check(app: Sphinx, config: Config) -> None:
 def _outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
     state = getattr(app, "_labcode_cache", None)
     if not state or not state["stale"]:
-        return []
+        # A page that glues another page's values ({glue:text}`page.md::key`) is re-read
+        # with any other page: Sphinx would rewrite it only when its own text changed.
+        return sorted(doc for doc in env.found_docs - set(added) - set(changed) - set(removed)
+                      if (added or changed) and CROSS_PAGE_GLUE.search(
+                          Path(env.doc2path(doc)).read_text(encoding="utf-8")))
     docs = sorted(set(env.found_docs) - set(added) - set(removed))
     if docs:
         LOGGER.info("[labcode_cache] re-reading and re-executing %d page(s)", len(docs))

@@ -11,7 +11,8 @@ it, outputs included, and it reads as the site does, with no MyST source left in
   ``literalinclude`` the code it includes, figures images on the site;
 * cells tagged ``remove-cell`` (the build's bookkeeping) are left out, and the outputs
   a page folds (``remove-output``, the Part B results) are folded in JupyterLab
-  (``jupyter.outputs_hidden``) under a note that says so;
+  (``jupyter.outputs_hidden``) under a note that says so, and a folded cell with its own
+  label on the site (``mystnb.code_prompt_show``) comes with that label as a note;
 * a first cell installs ``labcode`` from this commit where it is missing (Colab).
 
 Markup this does not know is left in place and named in a Sphinx warning, which fails the
@@ -130,9 +131,13 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
                                f"{leftover.group(0)!r}", location=docname)
         folded = {"hide-input": "source_hidden", "remove-output": "outputs_hidden"}
         cell.metadata["jupyter"] = {folded[t]: True for t in tags if t in folded}
+        prompt = cell.metadata.get("mystnb", {}).get("code_prompt_show")
         if "remove-output" in tags:  # what the site folds away (Part B's results) stays folded
             cells.append(nbformat.v4.new_markdown_cell(
                 "*The output of the next cell is folded: open it after you have predicted.*"))
+        elif prompt and "hide-input" in tags:  # a folded cell's label on the site, as its note
+            cells.append(nbformat.v4.new_markdown_cell(
+                f"*The next cell is folded: {prompt.format(type='source')}.*"))
         cells.append(cell)
     repo, ref = app.config.html_theme_options.get("repository_url", ""), _commit(app)
     setup = nbformat.v4.new_code_cell(
