@@ -1,14 +1,15 @@
 """Binder readiness, checked without Binder.
 
 Building the Binder image (repo2docker) in CI would take far too long, so:
-- static checks (fast, no marker): the binder/ files exist; they install jupytext, a CPU-only
-  torch pinned to the project's version, and labcode; every page's imports are provided by
-  them; every page in _toc.yml that has code cells has the jupytext header that opens it as a
-  notebook (and gives it launch buttons), and a page without that header has no code cell
-  (and a page with it has one: a prose page with the header would offer an empty notebook);
-- `pytest -m notebooks` (slow): every page with code cells is converted with
-  `jupytext --to ipynb` and run with nbclient in a fresh kernel, working directory book/,
-  which is what a student who pressed the Binder button does.
+- static checks (fast, no marker): the binder/ files exist; they install JupyterLab, a
+  CPU-only torch pinned to the project's version, and labcode; every import of a student's
+  notebook (a page less its remove-cell cells) is provided by them; every page in _toc.yml
+  with code cells has the jupytext header that makes the book execute it and give it launch
+  buttons, and a page without that header has no code cell (and a page with it has one: a
+  prose page with the header would offer an empty notebook);
+- `pytest -m notebooks` (slow, after the build): every page's notebook as students get it
+  (download, Colab, Binder, JupyterHub) runs with nbclient in a fresh kernel and an empty
+  working directory.
 """
 
 from __future__ import annotations
@@ -108,10 +109,12 @@ def test_binder_files_exist():
         f"{sys.version_info[0]}.{sys.version_info[1]}")
 
 
-def test_binder_installs_jupytext_and_a_cpu_only_torch_pinned_like_the_project():
+def test_binder_installs_jupyterlab_and_a_cpu_only_torch_pinned_like_the_project():
     options, reqs = read_requirements(BINDER / "requirements.txt")
     names = {req_name(r): r for r in reqs}
-    assert "jupytext" in names, "binder/requirements.txt does not install jupytext: .md pages open as text"
+    cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    if (cfg.get("launch_buttons") or {}).get("notebook_interface") == "jupyterlab":
+        assert "jupyterlab" in names, "the launch buttons open JupyterLab; binder/ does not install it"
     assert "torch" in names, "binder/requirements.txt does not install torch"
     torch_line = names["torch"].replace(" ", "")
     m = re.fullmatch(r"torch==(\d+\.\d+\.\d+)(\+cpu)?", torch_line)
@@ -137,18 +140,6 @@ def test_binder_installs_labcode():
     if post.is_file():
         text = post.read_text(encoding="utf-8")
         assert text.startswith("#!"), "binder/postBuild needs a shebang line (repo2docker executes it)"
-
-
-def test_jupyterlab_opens_markdown_pages_as_notebooks():
-    cfg = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
-    interface = (cfg.get("launch_buttons") or {}).get("notebook_interface", "classic")
-    post = (BINDER / "postBuild").read_text(encoding="utf-8") if (BINDER / "postBuild").is_file() else ""
-    if interface == "jupyterlab":
-        # JupyterLab opens .md in its text editor unless jupytext is made the default viewer.
-        assert re.search(r"jupytext-config\s+set-default-viewer\b", post) or (
-            BINDER / "jupyter-config").exists() or list(BINDER.glob("**/default_setting_overrides.json")), (
-            "launch_buttons.notebook_interface is jupyterlab, but nothing in binder/ makes jupytext's "
-            "notebook view the default for Markdown: the Binder button would open the page as text")
 
 
 def _binder_closure() -> set[str]:
@@ -183,7 +174,7 @@ def _imports(source: str) -> set[str]:
     return mods
 
 
-def test_every_import_in_the_pages_is_installed_by_binder():
+def test_every_import_in_the_students_notebooks_is_installed_by_binder():
     import jupytext
 
     provided = _binder_closure()
@@ -193,9 +184,11 @@ def test_every_import_in_the_pages_is_installed_by_binder():
         # The pages are MyST; a prose page has no header to say so, and jupytext would guess
         # Pandoc Markdown from its ::: fences.
         nb = jupytext.read(page, fmt="md:myst")
+        # Students' notebooks leave out the build's remove-cell cells (student_notebooks.py).
         code = "\n".join(
             "\n".join(l for l in c.source.splitlines() if not l.lstrip().startswith(("%", "!")))
-            for c in nb.cells if c.cell_type == "code")
+            for c in nb.cells if c.cell_type == "code"
+            and "remove-cell" not in c.metadata.get("tags", []))
         for mod in sorted(_imports(code)):
             if mod in sys.stdlib_module_names or mod == "labcode":
                 continue
@@ -232,7 +225,7 @@ def test_page_has_the_jupytext_header(page):
     if not code:
         assert "jupytext" not in fm and "kernelspec" not in fm, (
             f"{page.relative_to(REPO)} has no code cell but the jupytext/kernelspec header: the book "
-            f"executes it for nothing and its Binder, Colab and Live Code buttons open an empty notebook")
+            f"executes it for nothing and its Binder and Colab buttons open an empty notebook")
         return
     rep = ((fm.get("jupytext") or {}).get("text_representation") or {})
     assert rep.get("format_name") == "myst", (
@@ -245,31 +238,34 @@ def test_page_has_the_jupytext_header(page):
 
 
 # --------------------------------------------------------------------------------------------
-# What a student in Binder does: open the page as a notebook and run all cells
+# What a student does: open the page's notebook (download, Colab, Binder, JupyterHub all get
+# the same one, book/_ext/student_notebooks.py) and run all cells
 # --------------------------------------------------------------------------------------------
+STUDENT_NOTEBOOKS = REPO / "_build" / "html" / "_sources"
+
+
 @pytest.mark.notebooks
 @pytest.mark.timeout(900)
 @pytest.mark.parametrize("page", CODE_PAGE_PARAMS)
-def test_page_runs_as_a_notebook_in_a_fresh_kernel(page, tmp_path):
+def test_students_notebook_runs_in_a_fresh_kernel(page, tmp_path):
+    """The notebook as a student gets it, without the build's hidden cells, in a fresh kernel
+    and an empty working directory: nothing it runs may rest on a cell it does not have or on
+    a file of this repository."""
     import nbformat
     from nbclient import NotebookClient
 
     page = _page(page)
-    out = tmp_path / (page.stem + ".ipynb")
-    # The command a student's Jupyter runs implicitly; run it as a command to test the CLI too.
-    proc = subprocess.run([sys.executable, "-m", "jupytext", "--to", "ipynb", "--output", str(out), str(page)],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    nb = nbformat.read(out, as_version=4)
+    path = STUDENT_NOTEBOOKS / page.relative_to(REPO).with_suffix(".ipynb")
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: build the book first (README command 1)")
+    nb = nbformat.read(path, as_version=4)
     assert nb.metadata.get("kernelspec", {}).get("name") == "python3"
-    # Executes in a fresh kernel, cwd = the page's folder (as Binder does); a cell that raises
-    # fails the test unless it is tagged raises-exception (nbclient honours that tag).
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(page.parent)}})
-    client.execute()
-    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
-              if o.get("output_type") == "error" and "raises-exception" not in c.metadata.get("tags", [])]
+    # A cell that raises fails the test unless it is tagged raises-exception (nbclient honours it).
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    errors = [f"cell {i}: {o.get('ename')}: {o.get('evalue')}" for i, c in enumerate(nb.cells)
+              if c.cell_type == "code" and "raises-exception" not in c.metadata.get("tags", [])
+              for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert errors == []
     code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
-    n_code, n_run = len(code), sum(c.get("execution_count") is not None for c in code)
-    assert n_run == n_code, f"{n_run} of {n_code} code cells ran"
+    assert all(c.get("execution_count") is not None for c in code), "not every code cell ran"
