@@ -165,3 +165,19 @@ def test_search_finds_lesson_and_sample(site, role_page, query):
                                                 f"results: {sorted(found)}")
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_one_search_control_at_each_width(site, role_page, phone):
+    """One way to search, not two: at desktop width the sidebar's search field (the theme's
+    header strip with a second field is switched off), at phone width the header's button."""
+    context, page = _fresh(site, role_page("lesson"), phone=phone)
+    try:
+        visible = page.eval_on_selector_all(
+            ".search-button-field, .search-button",
+            "els => els.filter(e => { const r = e.getBoundingClientRect(); "
+            "return r.width > 0 && r.height > 0 && getComputedStyle(e).visibility !== 'hidden'; })"
+            ".map(e => e.className)")
+        assert len(visible) == 1, f"{len(visible)} visible search controls: {visible}"
+    finally:
+        context.close()
