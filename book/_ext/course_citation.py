@@ -1,0 +1,91 @@
+"""Credit and citation, from ``CITATION.cff``: the one place that says who wrote the week.
+
+* the site's footer gives the attribution CC BY 4.0 asks for: the work's title, its
+  authors, its licenses (text and figures CC BY 4.0, code MIT). In a fork whose
+  ``_config.yml`` title (``html_title``) differs, it reads "Adapted from ...", so the
+  original stays credited;
+* ``{course-bibtex}`` writes the BibTeX entry for the week (the landing page shows it);
+* ``html.baseurl``, if empty, is the repository's GitHub Pages address
+  (``github.com/<owner>/<repo>`` -> ``<owner>.github.io/<repo>/``), so a fork changes its
+  repository URL in one place.
+
+Tests: tests/test_book_course_citation.py.
+"""
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import Path
+
+import yaml
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.config import Config
+from sphinx.util.docutils import SphinxDirective
+
+LICENSE_URLS = {"CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
+                "MIT": "https://opensource.org/license/mit"}
+
+
+def read_citation(root: Path) -> dict:
+    return yaml.safe_load((root / "CITATION.cff").read_text(encoding="utf-8"))
+
+
+def authors(cff: dict) -> str:
+    return " and ".join(a.get("name") or f"{a['given-names']} {a['family-names']}"
+                        for a in cff["authors"])
+
+
+def bibtex(cff: dict) -> str:
+    """The week as a BibTeX ``@misc`` entry; an author that is a team is braced whole."""
+    def tex(text: str) -> str:
+        return re.sub(r"([&%$#_])", r"\\\1", str(text))
+    names = " and ".join("{" + tex(a["name"]) + "}" if "name" in a else
+                         f"{tex(a['family-names'])}, {tex(a['given-names'])}" for a in cff["authors"])
+    fields = {"author": names, "title": "{" + tex(cff["title"]) + "}",
+              "year": str(cff["date-released"])[:4], "version": cff["version"],
+              "url": cff["url"], "note": f"Code: {cff['repository-code']}"}
+    key = re.sub(r"\W+", "", authors(cff).split()[-1]).lower() + fields["year"] + "week3"
+    body = ",\n".join(f"  {k:<8} = {{{v}}}" for k, v in fields.items())
+    return f"@misc{{{key},\n{body}\n}}"
+
+
+def footer(cff: dict, title: str) -> str:
+    """The attribution, as HTML for the theme's extra footer; a fork (another title) credits
+    the original as what it adapted."""
+    work = f'“<a href="{escape(cff["url"])}">{escape(cff["title"])}</a>” by {escape(authors(cff))}'
+    own = bool(title) and cff["title"].startswith(title)
+    credit = f"Text and figures: {work}," if own else f"Adapted from {work}; its text and figures are"
+    return (f'<p class="course-license">{credit} licensed under <a href="{LICENSE_URLS["CC-BY-4.0"]}" '
+            f'rel="license">CC BY 4.0</a>; code under the <a href="{LICENSE_URLS["MIT"]}">MIT '
+            "License</a>.</p>")
+
+
+def pages_url(repository: str) -> str:
+    m = re.fullmatch(r"https://github\.com/([^/]+)/([^/]+?)(\.git)?/?", repository or "")
+    return f"https://{m.group(1)}.github.io/{m.group(2)}/" if m else ""
+
+
+def _configure(app: Sphinx, config: Config) -> None:
+    cff = read_citation(Path(app.confdir))
+    app.course_citation = cff
+    options = config.html_theme_options
+    config.html_theme_options = {**options, "extra_footer": footer(cff, config.html_title)}
+    if not config.html_baseurl:
+        config.html_baseurl = pages_url(options.get("repository_url", ""))
+
+
+class CourseBibtex(SphinxDirective):
+    """``{course-bibtex}``: the week's BibTeX entry, from CITATION.cff, as a code block."""
+
+    def run(self) -> list[nodes.Node]:
+        self.env.note_dependency(str(Path(self.env.app.confdir) / "CITATION.cff"))
+        text = bibtex(self.env.app.course_citation)
+        block = nodes.literal_block(text, text, language="bibtex")
+        return [block]
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("config-inited", _configure, priority=950)
+    app.add_directive("course-bibtex", CourseBibtex)
+    return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
