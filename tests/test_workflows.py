@@ -79,3 +79,13 @@ def test_zizmor_finds_nothing():
     assert findings == [], "\n".join(
         f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}" for f in findings)
     assert run.returncode == 0, run.stderr
+
+
+def test_binder_is_pre_warmed_after_the_notebooks_are_pushed():
+    """The launch buttons open the notebooks branch: that is the image to build at once."""
+    jobs = _workflows()["deploy.yml"]["jobs"]
+    warm = [j for j in jobs.values() if "mybinder.org/build/gh/" in json.dumps(j)]
+    assert len(warm) == 1, "no job asks mybinder.org to build after a deploy"
+    assert warm[0]["needs"] == "notebooks" and warm[0]["permissions"] == {}
+    run = " ".join(s.get("run", "") for s in warm[0]["steps"])
+    assert "mybinder.org/build/gh/${GITHUB_REPOSITORY}/notebooks" in run
