@@ -128,3 +128,12 @@ def test_markup_it_does_not_know_is_a_warning(app, monkeypatch):
         nbformat.v4.new_markdown_cell("```{math}\nx\n```\nand {term}`word`")])
     student_notebooks.notebook(app, "book/page", executed)
     assert len(warned) == 1 and "MyST markup left" in warned[0]
+
+
+def test_consecutive_prints_of_one_stream_are_one_output():
+    outputs = [nbformat.v4.new_output("stream", name="stdout", text="a\n"),
+               nbformat.v4.new_output("stream", name="stdout", text="b\n"),
+               nbformat.v4.new_output("stream", name="stderr", text="w\n"),
+               nbformat.v4.new_output("stream", name="stdout", text="c\n")]
+    merged = student_notebooks._merge_streams(outputs)
+    assert [(o["name"], o["text"]) for o in merged] == [("stdout", "a\nb\n"), ("stderr", "w\n"), ("stdout", "c\n")]

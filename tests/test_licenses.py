@@ -47,7 +47,7 @@ def test_code_is_mit_text_is_cc_by_and_the_license_texts_are_there():
     assert sorted(citation()["license"]) == ["CC-BY-4.0", "MIT"]
     project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["license"] == "MIT"
-    for spdx in ("MIT", "CC-BY-4.0", "Apache-2.0"):
+    for spdx in ("MIT", "CC-BY-4.0", "OFL-1.1"):
         assert (REPO / "LICENSES" / f"{spdx}.txt").stat().st_size > 500, spdx
     assert "Attribution 4.0 International" in (REPO / "LICENSES" / "CC-BY-4.0.txt").read_text(encoding="utf-8")
 

@@ -1,4 +1,4 @@
-"""Two fixes to the stock Jupyter Book 1 HTML, and the book's citation style.
+"""Five fixes to the stock Jupyter Book 1 HTML, and the book's citation style.
 
 1. Citation list roles. docutils writes a bibliography as ``<div role="list">`` whose
    entries carry ``role="doc-biblioentry"``, a role DPUB-ARIA 1.1 deprecated
@@ -9,6 +9,25 @@
    Colab cannot open it at all, and Jupyter shows its MyST markup raw. With
    ``course_notebooks_branch`` set, each launch opens ``<page>.ipynb`` on that branch
    instead, where the deploy workflow pushes the notebooks that student_notebooks.py writes.
+
+3. Valid code-cell toggles. myst-nb writes a folded cell's "Show code cell source" label as
+   ``<p>`` inside ``<summary>``, which HTML does not allow (the Nu checker's error), and
+   names the summary "Toggle hidden content", which is not what it shows (axe
+   label-content-name-mismatch). The labels become ``<span>``s (book/_static/cell-toggle.css
+   shows them as myst-nb's CSS shows its ``<p>``s) and the summary is named by its text.
+
+4. A valid front door. sphinx-external-toc writes the site's ``index.html`` as a bare
+   ``<meta>`` redirect to the root page, with no ``<title>`` (the Nu checker's error) and
+   no link for a reader without redirects; it writes it only when there is none, so this
+   writes a complete HTML page first.
+
+5. Scripts that do not block the first paint. Sphinx and the extensions add their scripts
+   to ``<head>`` without ``defer``, so a phone waits for each before it shows any text
+   (Lighthouse's render-blocking resources). Every script file but
+   ``documentation_options.js`` (the theme's inline scripts set its fields at once) is
+   deferred: it still runs before DOMContentLoaded, in order, where they all start. The
+   theme's three search scripts are deferred in book/_templates/layout.html. The search
+   page keeps Sphinx's order: its searchtools.js runs at once and needs doctools.js.
 
 Each fix warns (the build runs with ``-W``, so it fails) where it expected its target and
 found none: after an upgrade changes the markup, it is a failed build, not a silent no-op.
@@ -23,14 +42,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
 
 import pybtex.plugin
 import sphinxcontrib.bibtex.plugin
 from docutils import nodes
+from myst_nb.sphinx_ import HideCodeCellNode
 from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
 from pybtex.style.sorting.author_year_title import SortingStyle
 from sphinx.application import Sphinx
+from sphinx.builders.html._assets import _JavaScript
 from sphinx.util import logging
 from sphinxcontrib.bibtex.style.referencing import BracketStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
@@ -104,6 +127,12 @@ LAUNCHES = {"Binder": re.compile(r"/v2/gh/[^/]+/[^/]+/(?P<branch>[^?]+)\?urlpath
 
 
 def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    if pagename != "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
+        context["script_files"] = [
+            _JavaScript(js.filename, priority=js.priority, **{**js.attributes, "defer": "defer"})
+            if isinstance(js, _JavaScript) and js.filename and "async" not in js.attributes
+            and not str(js.filename).endswith("documentation_options.js") else js
+            for js in context.get("script_files", [])]
     body = context.get("body")
     citations = sum(1 for _ in doctree.findall(nodes.citation)) if doctree is not None else 0
     if isinstance(body, str) and citations:
@@ -134,8 +163,29 @@ def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doct
                          url[:p0] + ".ipynb" + url[p1:b0] + branch + url[b1:])
 
 
+def _visit_hidden_cell(self, node) -> None:
+    self.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n'
+                     f'<span class="collapsed admonition-title">{escape(node["prompt_show"])}</span>\n'
+                     f'<span class="expanded admonition-title">{escape(node["prompt_hide"])}</span>\n'
+                     "</summary>\n")
+
+
+def _front_door(app: Sphinx, exception: Exception | None) -> None:
+    if exception is not None or app.builder.format != "html" or app.config.root_doc == "index":
+        return
+    page, title = f"{app.config.root_doc}.html", escape(app.config.html_title or app.config.project)
+    Path(app.outdir, "index.html").write_text(
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
+        f'<meta http-equiv="refresh" content="0; url={page}">\n</head>\n<body>\n'
+        f'<p><a href="{page}">{title}</a></p>\n</body>\n</html>\n', encoding="utf-8")
+
+
 def setup(app: Sphinx) -> dict:
     app.add_config_value("course_notebooks_branch", "", "html", types=[str])
+    app.add_node(HideCodeCellNode, override=True,
+                 html=(_visit_hidden_cell, lambda self, node: self.body.append("</details>\n")))
+    app.add_css_file("cell-toggle.css")
+    app.connect("build-finished", _front_door, priority=400)  # before sphinx-external-toc's
     # Late priority: after the theme has added its launch buttons.
     app.connect("html-page-context", _fix_page, priority=990)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

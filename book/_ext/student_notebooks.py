@@ -13,7 +13,9 @@ it, outputs included, and it reads as the site does, with no MyST source left in
   a page folds (``remove-output``, the Part B results) are folded in JupyterLab
   (``jupyter.outputs_hidden``) under a note that says so, and a folded cell with its own
   label on the site (``mystnb.code_prompt_show``) comes with that label as a note;
-* a first cell installs ``labcode`` from this commit where it is missing (Colab).
+* a first cell installs ``labcode`` from this commit where it is missing (Colab);
+* consecutive outputs of one stream are one output, as Jupyter shows them (the kernel's
+  chunking of a cell's prints varies from run to run).
 
 Markup this does not know is left in place and named in a Sphinx warning, which fails the
 ``-W`` build. myst-nb reads a page with random cell ids (nbformat's ``new_*_cell``); here
@@ -129,6 +131,8 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
             if leftover:
                 logger.warning(f"student_notebooks: MyST markup left in a cell of {docname}: "
                                f"{leftover.group(0)!r}", location=docname)
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.get("outputs", []))
         folded = {"hide-input": "source_hidden", "remove-output": "outputs_hidden"}
         cell.metadata["jupyter"] = {folded[t]: True for t in tags if t in folded}
         prompt = cell.metadata.get("mystnb", {}).get("code_prompt_show")
@@ -158,6 +162,17 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
     return executed
 
 
+def _merge_streams(outputs: list) -> list:
+    merged = []
+    for out in outputs:
+        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
+                and merged[-1].get("name") == out.get("name")):
+            merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(out["text"])
+        else:
+            merged.append(out)
+    return merged
+
+
 def _commit(app: Sphinx) -> str:
     """The commit the book is built from (labcode is installed at it), else the branch."""
     run = subprocess.run(["git", "rev-parse", "HEAD"], cwd=app.srcdir, capture_output=True, text=True)
@@ -174,8 +189,10 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
     for path in sorted(Path(app.outdir, "_sources").rglob("*.ipynb")):
         docname = path.relative_to(Path(app.outdir, "_sources")).with_suffix("").as_posix()
         executed = nbformat.read(build / "jupyter_execute" / f"{docname}.ipynb", as_version=4)
-        if not any(c.get("outputs") for c in executed.cells) and (build / ".jupyter_cache").is_dir():
-            # a page taken from the cache is written without its outputs (MyST-NB#617)
+        if (build / ".jupyter_cache").is_dir():
+            # The outputs as the cache holds them, which is how the kernel produced them: a
+            # page taken from the cache is written to jupyter_execute without some or all
+            # of its outputs (MyST-NB#617), so reading only that, two builds would differ.
             executed = get_cache(build / ".jupyter_cache").merge_match_into_notebook(executed)[1]
         nbformat.write(notebook(app, docname, executed), path)
 

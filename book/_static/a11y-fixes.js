@@ -9,11 +9,6 @@
     document.querySelectorAll(".search-button__button[aria-label]").forEach(function (button) {
       if ((button.textContent || "").trim()) button.removeAttribute("aria-label");
     });
-    // myst-nb's hide-input toggles show "Show code cell source" but are named "Toggle hidden
-    // content": let the visible text name them.
-    document.querySelectorAll("summary[aria-label='Toggle hidden content']").forEach(function (s) {
-      if ((s.textContent || "").trim()) s.removeAttribute("aria-label");
-    });
     // The colour-mode button's icons carry titles ("Light", "Dark", "System Settings") that
     // count as its visible text, while the button is named "Color mode". The icons are
     // decorative (aria-hidden; the button's tooltip says "Color mode"): drop the titles, on the

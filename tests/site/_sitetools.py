@@ -52,6 +52,7 @@ PHONE = {"width": 390, "height": 844}
 
 # Where the axe-core npm package is installed (tests/site/package.json; `npm ci --prefix tests/site`).
 AXE_JS = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+VNU_JAR = Path(__file__).resolve().parent / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 
 # --------------------------------------------------------------------------------------------

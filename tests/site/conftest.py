@@ -56,35 +56,24 @@ JS_AXE = """async () => {
     })}));
 }"""
 
-# Waits for MathJax's first typesetting (MathJax.startup.promise), then reports what it made of
-# every formula: the .math elements Sphinx wrote (each must hold an <mjx-container>), the
-# <mjx-merror> nodes (a TeX error, shown in red by the noerrors extension) and, from MathJax's
-# own list of typeset formulas, each error with its TeX source, including undefined macros
-# (noundefined shows them as red text beginning with a backslash, without an merror).
-JS_MATH = """async () => {
+# Every formula as the reader's browser lays it out: the .math elements Sphinx wrote (each
+# must hold a <math> element, written at build time by book/_ext/mathml.py), each <math>'s
+# rendered size (zero would mean the browser did not lay it out), any <merror>, any TeX left
+# as text inside a formula, and whether the page loads a math script at all.
+JS_MATH = """() => {
   const mathElements = Array.from(document.querySelectorAll('.math'));
-  const ready = () => window.MathJax && MathJax.startup && MathJax.startup.promise;
-  const script = !!document.querySelector('script[src*="mathjax" i]');
-  const t0 = Date.now();  // Sphinx adds MathJax only to pages with math: wait only there
-  while ((script || mathElements.length) && !ready() && Date.now() - t0 < 15000)
-    await new Promise(done => setTimeout(done, 100));
-  const base = {mathElements: mathElements.length, script, loaded: !!ready()};
-  if (!ready()) return {...base, containers: 0, unrendered: [], merrors: 0, problems: []};
-  await MathJax.startup.promise;
-  const problems = [];
-  for (const item of MathJax.startup.document.math) {
-    item.root.walkTree(node => {
-      if (node.isKind('merror'))
-        problems.push(`TeX error "${node.attributes.get('data-mjx-error') || '?'}" in: ${item.math.slice(0, 120)}`);
-      else if (node.isKind('mtext') && node.attributes.get('mathcolor') === 'red' && node.getText().startsWith('\\\\'))
-        problems.push(`undefined macro ${node.getText()} in: ${item.math.slice(0, 120)}`);
-    });
-  }
-  return {...base, version: MathJax.version || '',
-          containers: document.querySelectorAll('mjx-container').length,
-          unrendered: mathElements.filter(el => !el.querySelector('mjx-container'))
+  const maths = Array.from(document.querySelectorAll('math'));
+  const tex = /\\\\[A-Za-z]+/;
+  return {mathElements: mathElements.length, maths: maths.length,
+          script: Array.from(document.scripts).some(s => /mathjax|katex/i.test(s.src)),
+          unrendered: mathElements.filter(el => !el.querySelector('math'))
                                   .map(el => (el.textContent || '').trim().slice(0, 120)),
-          merrors: document.querySelectorAll('mjx-merror').length, problems};
+          empty: maths.filter(m => { const r = m.getBoundingClientRect(); return r.width < 1 || r.height < 1; })
+                      .filter(m => !m.closest('details:not([open])') && m.checkVisibility())
+                      .map(m => (m.textContent || '').trim().slice(0, 80)),
+          merrors: document.querySelectorAll('merror').length,
+          raw: maths.filter(m => tex.test(m.textContent || '')).map(m => m.textContent.trim().slice(0, 80)),
+          font: maths.length ? getComputedStyle(maths[0]).fontFamily : ''};
 }"""
 
 JS_THEME = "() => [document.documentElement.dataset.mode || '', document.documentElement.dataset.theme || '']"
@@ -93,7 +82,7 @@ JS_PHONE = """() => {
   const vw = window.innerWidth, doc = document.documentElement;
   window.scrollTo(10000, window.scrollY); const scrolledX = window.scrollX; window.scrollTo(0, 0);
   const article = document.querySelector('article.bd-article') || document.querySelector('main');
-  const skip = 'pre, table, .highlight, .MathJax, mjx-container, .math, .cell_output, .output, '
+  const skip = 'pre, table, .highlight, .math, .cell_output, .output, '
              + '.table-wrapper, .pst-scrollable-table-container, [style*="overflow"]';
   const wide = [];
   if (article) {
@@ -132,7 +121,7 @@ class Visit:
     links: list = field(default_factory=list)
     images: list = field(default_factory=list)
     axe: dict = field(default_factory=dict)  # mode -> violations
-    math: dict = field(default_factory=dict)  # what MathJax rendered (JS_MATH)
+    math: dict = field(default_factory=dict)  # the formulas as laid out (JS_MATH)
     dark_mode: str = ""  # the theme reached with the colour-mode button; "" when there is none
     phone: dict = field(default_factory=dict)
     screenshots: list = field(default_factory=list)
@@ -236,7 +225,7 @@ class Site:
         try:
             tab.goto(v.url)
             _settle(tab)
-            v.math = tab.evaluate(JS_MATH)  # formulas typeset before anything is measured
+            v.math = tab.evaluate(JS_MATH)
             h1 = tab.locator("article h1, main h1").first
             v.title = (h1.text_content() if h1.count() else tab.title()).strip().rstrip("#").strip()
             v.links = tab.evaluate(JS_LINKS)

@@ -181,3 +181,21 @@ def test_one_search_control_at_each_width(site, role_page, phone):
         assert len(visible) == 1, f"{len(visible)} visible search controls: {visible}"
     finally:
         context.close()
+
+
+def test_the_theme_icons_are_drawn_from_its_webfont_without_fontawesome_js(site, role_page):
+    """book/_templates/static/webpack-macros.html leaves out fontawesome.js: the icons must
+    still show, drawn by the theme's CSS from its Font Awesome webfont."""
+    context, page = _fresh(site, role_page("lesson"))
+    try:
+        assert not page.eval_on_selector_all("script[src*='fontawesome']", "s => s.length")
+        page.evaluate("document.fonts.ready")
+        icons = page.eval_on_selector_all(
+            ".article-header-buttons i.fa, .article-header-buttons i.fas, .article-header-buttons i.fab",
+            "is => is.filter(i => i.checkVisibility()).map(i => [i.className, i.getBoundingClientRect().width, "
+            "getComputedStyle(i, '::before').content, getComputedStyle(i).fontFamily])")
+        assert len(icons) >= 3, icons
+        for name, width, glyph, family in icons:
+            assert width > 0 and glyph not in ("none", "normal", '""') and "Font Awesome" in family, (name, width, glyph, family)
+    finally:
+        context.close()

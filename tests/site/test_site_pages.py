@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -192,22 +193,83 @@ def test_prose_pages_offer_no_launch_buttons(site, server, prose_page):
 
 
 # --------------------------------------------------------------------------------------------
-# Formulas (MathJax, served from the site)
+# Formulas (MathML written at build time, book/_ext/mathml.py)
 # --------------------------------------------------------------------------------------------
-def test_math_renders_without_tex_errors(site, toc_page):
-    """Every formula Sphinx wrote is typeset by MathJax, with no TeX error and no undefined
-    macro, so a TeX typo fails CI instead of showing red (or raw) TeX to readers."""
-    built = toc_page.html.read_text(encoding="utf-8", errors="replace")
+def test_every_formula_is_mathml_laid_out_with_no_script(site, toc_page):
+    """Every formula Sphinx wrote is a <math> element the browser lays out with a size, in
+    the site's math font, with no TeX left in it, and no page loads a math script."""
     v = site.visit(toc_page)
     m = v.math
+    built = toc_page.html.read_text(encoding="utf-8", errors="replace")
+    assert not m["script"], f"{toc_page.docname} loads a math script"
     if 'class="math' not in built:
-        assert m["mathElements"] == 0, f"{toc_page.docname}: math in the page but not in its built HTML?"
+        assert m["mathElements"] == 0
         return
-    assert m["loaded"], (f"{toc_page.docname} has formulas but MathJax did not start within 15 s "
-                         f"(is book/_static/mathjax served? failed requests: {v.failed_own})")
-    assert m["mathElements"] > 0, f"{toc_page.docname}: the built HTML has math, the page shows none"
-    assert m["unrendered"] == [], (f"{toc_page.docname}: formulas MathJax did not typeset (often an "
-                                   f"unbalanced brace that swallows the closing delimiter):" + _fmt(m["unrendered"]))
-    assert m["containers"] >= m["mathElements"], m
-    assert m["problems"] == [] and m["merrors"] == 0, (
-        f"{toc_page.docname}: {m['merrors']} TeX error(s) on the page:" + _fmt(m["problems"]))
+    assert m["maths"] >= m["mathElements"] > 0, m
+    assert m["unrendered"] == [], f"{toc_page.docname}: formulas without MathML:" + _fmt(m["unrendered"])
+    assert m["empty"] == [], f"{toc_page.docname}: formulas laid out with no size:" + _fmt(m["empty"])
+    assert m["merrors"] == 0 and m["raw"] == [], f"{toc_page.docname}: TeX left in formulas:" + _fmt(m["raw"])
+    assert m["font"].startswith('"STIX Two Math"'), m["font"]
+
+
+def test_the_lesson_shows_every_formula_with_javascript_off(site, role_page):
+    """With JavaScript disabled the formulas are the same MathML, laid out, not raw TeX."""
+    lesson = role_page("lesson")
+    context = site.browser.new_context(java_script_enabled=False, viewport={"width": 1280, "height": 900})
+    try:
+        page = context.new_page()
+        page.goto(site.url(lesson))
+        page.wait_for_load_state("load")
+        sizes = page.eval_on_selector_all(
+            "math", "ms => ms.filter(m => m.checkVisibility()).map(m => m.getBoundingClientRect().height)")
+        text = page.eval_on_selector("article", "a => a.innerText")
+        assert len(sizes) > 50 and min(sizes) > 0, f"{len(sizes)} formulas, smallest height {min(sizes, default=0)}"
+        assert "\\frac" not in text and "\\partial" not in text and "$$" not in text
+    finally:
+        context.close()
+
+
+# --------------------------------------------------------------------------------------------
+# Valid HTML (the Nu HTML checker, npm vnu-jar, on Java)
+# --------------------------------------------------------------------------------------------
+def test_the_nu_html_checker_finds_no_error(built_site):
+    """Every HTML file of the site, the front-door redirect included, is valid HTML."""
+    if not st.VNU_JAR.is_file():
+        pytest.fail(f"{st.VNU_JAR} is missing: run `npm ci --prefix tests/site`")
+    pages = sorted(str(p) for p in built_site.rglob("*.html") if "_static" not in p.parts)
+    run = subprocess.run(["java", "-jar", str(st.VNU_JAR), "--errors-only", "--format", "json", *pages],
+                         capture_output=True, text=True, timeout=600)
+    messages = json.loads(run.stderr or run.stdout)["messages"]
+    errors = [f"{m.get('url', '').split('/html/')[-1]}:{m.get('lastLine')}: {m['message']}"
+              for m in messages if m["type"] in ("error", "non-document-error")]
+    assert errors == [], "\n".join(errors[:20])
+
+
+# --------------------------------------------------------------------------------------------
+# Fonts cut to what the pages use (book/_ext/fonts.py): nothing drawn may be missing
+# --------------------------------------------------------------------------------------------
+def test_every_icon_and_formula_glyph_is_in_the_served_fonts(built_site):
+    import io
+    import sys
+
+    from fontTools.ttLib import TTFont
+
+    sys.path.insert(0, str(st.REPO_ROOT / "book" / "_ext"))
+    import fonts
+
+    static = built_site / "_static"
+    pages = [p.read_text(encoding="utf-8") for p in built_site.rglob("*.html")]
+    css = "".join(p.read_text(encoding="utf-8") for p in (static / "styles").glob("*.css"))
+    scripts = [p.read_text(encoding="utf-8", errors="replace") for p in (static / "scripts").glob("*.js")]
+
+    def cmap(path):
+        return set(TTFont(io.BytesIO(path.read_bytes())).getBestCmap())
+
+    webfonts = static / "vendor" / "fontawesome" / "webfonts"
+    drawn = set().union(*(cmap(p) for p in webfonts.glob("*.woff2")))
+    missing = fonts.icon_codepoints(pages + scripts, css) - drawn
+    assert missing == set(), f"icons not in the served Font Awesome fonts: {sorted(map(hex, missing))}"
+    math = {ord(c) for c in fonts.math_text(pages) if not c.isspace()}
+    missing = math - cmap(static / "fonts" / fonts.MATH_FONT.name)
+    assert missing == set(), f"formula characters not in the served math font: {[chr(c) for c in missing]}"
+    assert all(p.stat().st_size < 20_000 for p in webfonts.glob("*.woff2"))
