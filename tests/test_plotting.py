@@ -4,6 +4,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import torch
 
@@ -192,3 +193,208 @@ def test_decision_boundary_without_a_model_draws_the_data_alone():
     assert ax.collections and not any(type(c).__name__.startswith("Quad") for c in ax.collections)
     points = sorted(tuple(p) for c in ax.collections for p in c.get_offsets().tolist())
     assert points == sorted(tuple(p) for p in X.tolist())  # every point, and only the points
+
+
+# --- the data each figure draws, and how it reads on a phone and in greyscale ---------------
+from labcode.plotting import (  # noqa: E402
+    CLASS_STYLES,
+    FONT_SIZE,
+    RUN_STYLES,
+    plot_finite_difference_errors,
+)
+from matplotlib.colors import to_rgba  # noqa: E402
+from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
+
+
+def _assert_readable(fig):
+    """Titles and axis labels at FONT_SIZE, tick labels and legends at most 2 pt smaller, and
+    a constrained layout so no label is clipped."""
+    assert isinstance(fig.get_layout_engine(), ConstrainedLayoutEngine)
+    for ax in fig.axes:
+        for text in (ax.title, ax.xaxis.label, ax.yaxis.label):
+            if text.get_text():
+                assert text.get_fontsize() == FONT_SIZE, text.get_text()
+        assert ax.xaxis.get_ticklabels()[0].get_fontsize() == FONT_SIZE - 1
+        legend = ax.get_legend()
+        assert legend is not None and all(t.get_fontsize() >= FONT_SIZE - 2 for t in legend.get_texts())
+
+
+def test_training_curves_draw_the_history_they_were_given():
+    history = _history(40)
+    fig = plot_training_curves({"ReLU": history, "linear": _history(40, val=False)}, figsize=(7.0, 3.0))
+    ax_loss, ax_acc = fig.axes
+    assert tuple(fig.get_size_inches()) == (7.0, 3.0)
+    _assert_readable(fig)
+    relu_loss, linear_loss = ax_loss.get_lines()
+    epochs = list(range(1, 41))
+    assert list(relu_loss.get_xdata()) == epochs and list(relu_loss.get_ydata()) == history.loss
+    held_out, training, linear_training = ax_acc.get_lines()
+    assert list(held_out.get_xdata()) == epochs and list(held_out.get_ydata()) == history.val_accuracy
+    assert list(training.get_ydata()) == history.accuracy
+    assert _legend_labels(ax_acc) == ["ReLU: held-out", "ReLU: training", "linear: training"]
+    # held-out in the run's own style; training accuracy a thinner dotted line, same colour
+    for line, style in ((relu_loss, RUN_STYLES[0]), (linear_loss, RUN_STYLES[1]), (held_out, RUN_STYLES[0])):
+        assert (line.get_color(), line.get_linestyle(), line.get_marker()) == \
+            (style["color"], style["linestyle"], style["marker"])
+        assert line.get_linewidth() == 2 and line.get_markersize() == 6
+    assert (training.get_color(), training.get_linestyle()) == (RUN_STYLES[0]["color"], ":")
+    assert training.get_linewidth() < held_out.get_linewidth()
+    assert relu_loss.get_markevery() == 5  # about eight markers on 40 epochs, not one per point
+    assert ax_loss.get_ylabel() == "cross-entropy (log scale)" and ax_loss.get_title() == "Training loss"
+    assert ax_acc.get_ylabel() == "fraction correct"
+    for ax in fig.axes:  # a light grid
+        gridline = ax.yaxis.get_gridlines()[0]
+        assert gridline.get_visible() and gridline.get_alpha() == 0.3
+
+
+def test_training_curves_mark_every_epoch_of_a_short_run():
+    (line, *_) = plot_training_curves(_history(6)).axes[0].get_lines()
+    assert line.get_markevery() == 1
+
+
+def test_training_curves_of_held_out_alone_name_only_the_runs():
+    fig = plot_training_curves({"a": _history(4), "b": _history(4)}, accuracy="held-out")
+    ax_acc = fig.axes[1]
+    assert ax_acc.get_title() == "Held-out accuracy" and _legend_labels(ax_acc) == ["a", "b"]
+    (line,) = plot_training_curves(_history(4), accuracy=["held-out"]).axes[1].get_lines()
+    assert line.get_label() == "held-out"
+
+
+def test_training_curves_of_losses_alone_are_one_narrower_panel():
+    full = plot_training_curves(_history(5)).get_size_inches()
+    (ax,) = (fig := plot_training_curves([1.0, 0.5, 0.25])).axes
+    width, height = fig.get_size_inches()
+    assert full[0] / 2 < width < full[0] and height == full[1]
+    assert list(ax.get_lines()[0].get_ydata()) == [1.0, 0.5, 0.25]
+
+
+@pytest.mark.parametrize("runs, error, match", [
+    ({f"run {k}": [1.0, 0.5] for k in range(len(RUN_STYLES) + 1)}, ValueError, "1 to 4 labels"),
+    ({}, TypeError, "1 to 4 labels"),
+    ("loss", TypeError, "runs must be a labcode.History or a list of per-epoch losses, got str"),
+    ({"a": History()}, ValueError, r"runs\['a'\] is an empty History"),
+])
+def test_training_curves_name_what_is_wrong_with_runs(runs, error, match):
+    with pytest.raises(error, match=match):
+        plot_training_curves(runs)
+    assert plot_training_curves({f"run {k}": [1.0, 0.5] for k in range(len(RUN_STYLES))})
+
+
+class _Recording(torch.nn.Module):
+    """Logits (x1, -x1): class 0 right of the line x1 = 0, class 1 left of it; it keeps the
+    grid it was evaluated on."""
+
+    def forward(self, x):
+        self.seen = x
+        return torch.stack([x[:, 0], -x[:, 0]], dim=1)
+
+
+def test_decision_boundary_evaluates_a_padded_grid_and_draws_the_boundary_where_classes_change():
+    X = torch.tensor([[-1.0, -2.0], [2.0, 0.5], [0.5, 3.0], [-0.5, 1.0]])
+    y = torch.tensor([1, 0, 0, 1])
+    model = _Recording()
+    fig = plot_decision_boundary(model, X, y, resolution=9, padding=0.25)
+    (ax,) = fig.axes
+    grid = model.seen
+    assert grid.shape == (81, 2) and grid.dtype == X.dtype
+    xs, ys = grid[:, 0].reshape(9, 9), grid[:, 1].reshape(9, 9)
+    torch.testing.assert_close(xs[0], torch.linspace(-1.25, 2.25, 9))  # rows run along x1
+    torch.testing.assert_close(ys[:, 0], torch.linspace(-2.25, 3.25, 9))
+    assert (xs == xs[0]).all() and (ys.T == ys[:, 0]).all()
+    regions, boundary = ax.collections[:2]
+    assert list(regions.levels) == [-0.5, 0.5, 1.5]  # one band per class, centred on it
+    assert [tuple(c) for c in regions.get_facecolor()] == \
+        [to_rgba(s["color"], 0.18) for s in CLASS_STYLES[:2]]
+    vertices = torch.tensor(np.concatenate([p.vertices for p in boundary.get_paths()]))
+    step = 3.5 / 8
+    assert vertices[:, 0].abs().max() <= step  # the line x1 = 0, to within one grid step
+    assert vertices[:, 1].min() == -2.25 and vertices[:, 1].max() == 3.25
+    assert to_hex(boundary.get_edgecolor()[0]) == OKABE_ITO["black"] and boundary.get_linewidth()[0] == 1.5
+    scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
+    for k, (points, style) in enumerate(zip(scatters, CLASS_STYLES)):
+        assert points.get_offsets().tolist() == X[y == k].tolist()
+        assert to_hex(points.get_facecolor()[0]) == style["color"].lower()
+        assert to_hex(points.get_edgecolor()[0]) == "#ffffff"
+    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_aspect()) == ("$x_1$", "$x_2$", 1.0)
+    assert ax.get_title() == "" and ax.get_legend()._loc == 3  # "lower left"
+    _assert_readable(fig)
+
+
+def test_decision_boundary_counts_the_classes_the_model_predicts():
+    class ThreeWay(torch.nn.Module):  # predicts class 2 on the right, where no point lies
+        def forward(self, x):
+            return torch.stack([-x[:, 0], torch.zeros(len(x)), x[:, 0] - 0.5], dim=1)
+    X, y = torch.tensor([[-1.0, 0.0], [0.5, 1.0]]), torch.tensor([0, 1])
+    (ax,) = plot_decision_boundary(ThreeWay(), X, y, resolution=20).axes
+    assert list(ax.collections[0].levels) == [-0.5, 0.5, 1.5, 2.5]
+    assert _legend_labels(ax) == ["class 0", "class 1", "class 2", "decision boundary"]
+
+    class FiveWay(torch.nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.one_hot(torch.full((len(x),), 4), 5).float()
+    with pytest.raises(ValueError, match="at most 4 classes, got 5"):
+        plot_decision_boundary(FiveWay(), X, y)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"X": torch.zeros(5, 2, dtype=torch.int64)}, "X must be"),
+    ({"y": [0, 1, 0, 1, 0]}, "y must be"),
+    ({"y": torch.zeros(4, dtype=torch.int64)}, r"shape \(5,\) to match X"),
+    ({"padding": -1.0}, "padding"),
+    ({"resolution": 2.5}, "resolution"),
+])
+def test_decision_boundary_names_the_bad_argument(kwargs, match):
+    args = {"X": torch.zeros(5, 2), "y": torch.zeros(5, dtype=torch.int64), **kwargs}
+    with pytest.raises((TypeError, ValueError), match=match):
+        plot_decision_boundary(None, args.pop("X"), args.pop("y"), **args)
+
+
+def test_finite_difference_errors_draw_one_log_log_line_per_dtype_and_the_mark():
+    eps = [1e-8, 1e-6, 1e-4, 1e-2]
+    errors = {"float64": [1e-8, 1e-10, 1e-9, 1e-5], "float32": [1.0, 1e-2, 1e-3, 1e-4]}
+    fig = plot_finite_difference_errors(eps, errors, mark=1e-6, figsize=(5.0, 4.0))
+    (ax,) = fig.axes
+    assert tuple(fig.get_size_inches()) == (5.0, 4.0)
+    assert (ax.get_xscale(), ax.get_yscale()) == ("log", "log")
+    *lines, marker = ax.get_lines()
+    for line, (label, err), style in zip(lines, errors.items(), RUN_STYLES):
+        assert line.get_label() == label
+        assert list(line.get_xdata()) == eps and list(line.get_ydata()) == err
+        assert (line.get_color(), line.get_linestyle(), line.get_marker()) == \
+            (style["color"], style["linestyle"], style["marker"])
+        assert line.get_markersize() == 5 and line.get_linewidth() == 1.8
+    assert list(marker.get_xdata()) == [1e-6, 1e-6] and marker.get_label() == "gradcheck's eps"
+    assert (marker.get_color(), marker.get_linestyle()) == (OKABE_ITO["black"], ":")
+    assert _legend_labels(ax) == ["float64", "float32", "gradcheck's eps"]
+    legend = ax.get_legend()
+    assert legend.get_bbox_to_anchor().y0 >= ax.bbox.y1 - 1  # above the axes, clear of the curves
+    assert not legend.get_frame_on() and legend._ncols == 3
+    assert ax.xaxis.label.get_text() == r"step $\epsilon$" and "estimate - exact" in ax.get_ylabel()
+    _assert_readable(fig)
+    assert len(plot_finite_difference_errors(eps, {"float64": errors["float64"]}).axes[0].get_lines()) == 1
+
+
+@pytest.mark.parametrize("errors", [[1e-3], {}, {str(k): [1.0] for k in range(5)}])
+def test_finite_difference_errors_reject_anything_but_one_to_four_labelled_series(errors):
+    with pytest.raises(TypeError, match="errors must map at most 4 labels"):
+        plot_finite_difference_errors([1e-3], errors)
+
+
+def test_activations_figure_draws_each_function_on_z_from_minus_four_to_four():
+    fig = labcode.plot_activations(["tanh", "relu"], figsize=(6.0, 2.5))
+    assert tuple(fig.get_size_inches()) == (6.0, 2.5)
+    values, derivatives = fig.axes
+    for ax in fig.axes:
+        for line, style in zip(ax.get_lines(), RUN_STYLES):
+            z = torch.tensor(line.get_xdata())
+            torch.testing.assert_close(z, torch.linspace(-4, 4, 401, dtype=torch.float64))
+            assert (line.get_color(), line.get_linestyle()) == (style["color"], style["linestyle"])
+            assert line.get_linewidth() == 2 and line.get_markevery() == 50
+    tanh, relu = values.get_lines()
+    torch.testing.assert_close(torch.tensor(tanh.get_ydata()), torch.tanh(z))
+    torch.testing.assert_close(torch.tensor(relu.get_ydata()), torch.relu(z))
+    assert values.get_title() == r"activation $\sigma(z)$" and derivatives.get_title() == r"derivative $\sigma'(z)$"
+    assert values.get_xlabel() == derivatives.get_xlabel() == "$z$"
+    _assert_readable(fig)
+    with pytest.raises(ValueError, match="names must be 1 to 4"):
+        labcode.plot_activations([])

@@ -300,6 +300,9 @@ def test_nonlinearity_probe_repr_gives_the_numbers_to_compare_not_every_epoch(de
                    p.with_activation.accuracy[-1], p.without_activation.accuracy[-1]):
         assert f"{number:.1%}" in text
     assert f"{p.collapse_max_error:.1e}" in text and len(text) < 400
+    w, wo = p.with_activation, p.without_activation  # the last epoch's, in this order
+    assert f"(training {w.accuracy[-1]:.1%}, {wo.accuracy[-1]:.1%})" in text
+    assert f"final loss {w.loss[-1]:.3g} with, {wo.loss[-1]:.3g} without" in text
 
 
 def test_the_lab_names_every_field_of_the_probes_results():

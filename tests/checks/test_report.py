@@ -56,3 +56,60 @@ def test_report_text_and_html_carry_the_numbers_the_check_found():
 def test_checks_are_public():
     for name in ("checks", "check_linear_backward", "check_mlp", "check_training", "CheckReport"):
         assert name in labcode.__all__ and hasattr(labcode, name)
+
+
+def _small_report(**kwargs):
+    """Two cases (one passes), two diagnoses (one seen in every case), one note."""
+    from labcode.checks.report import CaseResult, Diagnosis
+    cases = [CaseResult("a", True, (("x", "1"),)),
+             CaseResult("bb", False, (("x", "22"), ("y", "3")), note="n")]
+    diagnoses = [Diagnosis("c", "msg", ("bb",)), Diagnosis("d", "m2", ("a", "bb"))]
+    return CheckReport("t", cases, diagnoses, seconds=1.5, notes=["hello"], **kwargs)
+
+
+def test_report_text_is_an_aligned_table_then_diagnoses_and_notes():
+    assert str(_small_report()).split("\n") == [
+        "t: FAIL (1 of 2 cases passed, 2 diagnoses)",
+        "",
+        "case  result  x   y  note",
+        "----  ------  --  -  ----",
+        "a     PASS    1",
+        "bb    FAIL    22  3  n",
+        "",
+        "Diagnoses:",
+        "  - [c] msg Seen in: bb.",
+        "  - [d] m2 Seen in every case.",
+        "",
+        "Notes:",
+        "  - hello",
+    ]
+    assert repr(_small_report()) == "<CheckReport t: FAIL (1 of 2 cases passed, 2 diagnoses)>"
+
+
+def test_report_counts_one_diagnosis_in_the_singular_and_passes_only_when_clean():
+    from labcode.checks.report import CaseResult, Diagnosis
+    one = CheckReport("t", [CaseResult("a", True)], [Diagnosis("c", "msg")])
+    assert "(1 of 1 cases passed, 1 diagnosis)" in str(one) and "  - [c] msg" in str(one).split("\n")
+    assert not one.passed and one.codes == ["c"]
+    assert CheckReport("t", [CaseResult("a", True)], []).passed
+    assert not CheckReport("t", [], []).passed  # nothing checked is not a pass
+    assert not CheckReport("t", [CaseResult("a", True), CaseResult("b", False)], []).passed
+
+
+def test_report_html_has_the_same_rows_diagnoses_and_notes():
+    import re
+    page = _small_report()._repr_html_()
+    rows = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)]
+    strong = '<strong style="color:{}">{}</strong>'
+    colours = labcode.checks.report._COLOURS
+    assert rows == [["case", "result", "x", "y", "note"],
+                    ["a", strong.format(colours["PASS"], "PASS"), "1", "", ""],
+                    ["bb", strong.format(colours["FAIL"], "FAIL"), "22", "3", "n"]]
+    assert f"<p><strong>t</strong>: {strong.format(colours['FAIL'], 'FAIL')} &mdash; " \
+           "1 of 2 cases passed, 2 diagnoses</p>" in page
+    assert "<li><code>c</code>: msg <em>Seen in: bb.</em></li>" in page
+    assert "<li><code>d</code>: m2 <em>Seen in every case.</em></li>" in page
+    assert "<p><strong>Notes</strong></p><ul>\n<li>hello</li>\n</ul>" in page
+    assert '<div style="overflow-x:auto" tabindex="0"><table>' in page  # a wide table scrolls
+    assert page.startswith('<div class="labcode-check-report">') and page.endswith("</div>")
+    assert "1.5" not in page and "1.5" not in str(_small_report())  # the time is in neither

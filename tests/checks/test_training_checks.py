@@ -62,6 +62,7 @@ def test_zero_grad_set_to_zeros_passes():
 def test_each_planted_mistake_gets_its_diagnosis_first(mistake, wrong):
     report = check_training(wrong, **FAST)
     assert not report.passed
+    assert report.title == "check_training(train)"  # a plant is named as a student's loop is
     assert report.codes[0] == mistake.code, str(report)
     if mistake.code != "zero_grad_missing":
         assert "zero_grad_missing" not in report.codes
