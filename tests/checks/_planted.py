@@ -21,3 +21,26 @@ def plants(check: str) -> list:
 def plant(code: str, check: str, index: int = 0):
     """One planted wrong function (or class): the catalogue's ``index``-th plant of ``code``."""
     return planted(next(m for m in MISTAKES if m.code == code and m.check == check))[index]
+
+
+def under_two_caller_seeds(check, *args, **kwargs) -> list:
+    """``check(*args, **kwargs)`` run by two callers whose global random streams differ;
+    each run must leave the caller's generator as it found it."""
+    import torch
+
+    from labcode import seeded
+
+    reports = []
+    for caller_seed in (1, 2):
+        with seeded(caller_seed):
+            state = torch.random.get_rng_state()
+            reports.append(check(*args, **kwargs))
+            assert torch.equal(torch.random.get_rng_state(), state)
+    return reports
+
+
+def assert_diagnosed_as(report, mistake) -> None:
+    """The report fails with exactly ``mistake``'s codes, each with a message and its cases."""
+    assert not report.passed
+    assert report.codes == [mistake.code, *mistake.also], str(report)
+    assert all(d.message and d.cases for d in report.diagnoses)

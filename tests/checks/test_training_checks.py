@@ -11,7 +11,7 @@ from torch import nn
 
 import labcode
 from labcode.checks import check_training
-from _planted import FAST, plant, plants
+from _planted import FAST, plant, plants, under_two_caller_seeds
 
 
 
@@ -111,13 +111,7 @@ def shuffled_minibatches(model, X, y, epochs, lr):
 
 
 def test_check_training_is_deterministic_and_leaves_the_global_generator_alone():
-    reports = []
-    for caller_seed in (1, 2):  # callers whose global random streams differ
-        with labcode.seeded(caller_seed):
-            state = torch.random.get_rng_state()
-            reports.append(check_training(shuffled_minibatches, epochs=30, lr=0.02))
-            assert torch.equal(torch.random.get_rng_state(), state)
-    first, second = reports
+    first, second = under_two_caller_seeds(check_training, shuffled_minibatches, epochs=30, lr=0.02)
     assert first.notes and "returned 30 losses" in first.notes[0]  # the loop did run
     assert (first.cases, first.diagnoses, first.notes) == (second.cases, second.diagnoses,
                                                            second.notes)
