@@ -198,3 +198,10 @@ def test_gradcheck_cannot_see_a_gradient_with_extra_batch_dimensions():
         assert not torch.autograd.gradcheck(linear_function(wrong).apply, (x, w, b),
                                             raise_exception=False)
     assert torch.autograd.gradcheck(linear_function(labcode.linear_backward).apply, (x3, w, b))
+
+
+def test_linear_function_of_a_students_backward_is_named_linearfunction():
+    F = labcode.function.linear_function(labcode.linear_backward)
+    x = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
+    y = F.apply(x, torch.randn(4, 2, dtype=torch.float64))
+    assert F.__name__ == "LinearFunction" and type(y.grad_fn).__name__ == "LinearFunctionBackward"

@@ -245,3 +245,48 @@ def test_compare_linear_backward_checks_the_backward_it_is_given():
     assert failed == ["grad_weight"]
     with pytest.raises(TypeError, match=r"backward must be your linear_backward itself"):
         compare_linear_backward(backward=labcode.linear_backward(*[torch.ones(1, 1)] * 3))
+
+
+def test_compare_gradients_of_empty_tensors_passes_with_zero_errors():
+    empty = torch.zeros(0, 3, dtype=torch.float64)
+    comparison = compare_gradients(empty, empty.clone())
+    assert comparison.passed
+    assert (comparison.max_abs_error, comparison.max_rel_error, comparison.tolerance_ratio) == (0.0, 0.0, 0.0)
+
+
+def test_compare_gradients_passes_an_error_exactly_at_the_tolerance():
+    reference = torch.zeros(4, dtype=torch.float64)
+    at = compare_gradients(reference + 1e-6, reference, rtol=0.0, atol=1e-6)
+    assert at.passed and at.tolerance_ratio == 1.0
+    assert not compare_gradients(reference + 2e-6, reference, rtol=0.0, atol=1e-6).passed
+
+
+def test_compare_gradients_text_names_the_gradient_and_the_verdict():
+    g = torch.ones(3, dtype=torch.float64)
+    assert str(compare_gradients(g, g)).startswith("gradient: max abs error 0.00e+00")
+    assert str(compare_gradients(g, g)).endswith(": PASS")
+    assert str(compare_gradients(2 * g, g, name="grad_weight")).startswith("grad_weight: ")
+    assert str(compare_gradients(2 * g, g)).endswith(": FAIL")
+
+
+def test_compare_gradients_casts_the_reference_to_the_gradients_dtype():
+    g = torch.linspace(0, 1, 5, dtype=torch.float64)
+    assert compare_gradients(g, g.float()).passed  # float32 reference, float64 gradient
+
+
+def test_random_linear_problem_names_a_bad_out_features():
+    with pytest.raises(ValueError, match="out_features"):
+        random_linear_problem((2,), 3, 0)
+
+
+def test_compare_linear_backward_uses_the_shapes_it_was_given():
+    seen = []
+
+    def backward(grad_output, x, weight, bias):
+        seen.append((tuple(x.shape), tuple(weight.shape), bias is None))
+        return labcode.linear_backward(grad_output, x, weight, bias)
+    assert all(c.passed for c in compare_linear_backward((4,), 2, 7, bias=False, backward=backward))
+    assert seen == [((4, 2), (7, 2), True)]
+    seen.clear()
+    compare_linear_backward(backward=backward)
+    assert seen == [((6, 5), (3, 5), False)]  # the default: non-square, with a bias

@@ -261,3 +261,30 @@ def test_mlp_forward_names_x_when_it_is_on_another_device(manual):
     with pytest.raises(ValueError, match=r"^x is on meta but the model is on cpu; move both to "
                                          r"one device$"):
         mlp(torch.empty(5, 2, device="meta"))
+
+
+def test_mlp_defaults_to_torchs_own_linear_layers_and_relu():
+    with seeded(0):
+        model = MLP(2, [4], 3)
+    assert [type(m) for m in model.layers] == [nn.Linear, nn.ReLU, nn.Linear]
+
+
+def test_mlp_takes_one_sample_and_any_batch_shape():
+    with seeded(0):
+        model = MLP(2, [4], 3)
+    x = torch.randn(4, 5, 2)
+    assert model(x[0, 0]).shape == (3,)  # one sample, shape (in_features,)
+    out = model(x)  # batch dimensions (4, 5) before the features
+    assert out.shape == (4, 5, 3)
+    torch.testing.assert_close(out[1, 2], model(x[1, 2]))
+    with pytest.raises(ValueError, match="in_features"):
+        model(torch.tensor(1.0))  # a scalar has no feature dimension
+
+
+def test_collapse_keeps_the_models_dtype():
+    with seeded(0):
+        model = MLP(2, [4, 3], 2, activation=None).double()
+    single = collapse(model)
+    assert single.weight.dtype == single.bias.dtype == torch.float64
+    x = torch.randn(5, 2, dtype=torch.float64)
+    torch.testing.assert_close(single(x), model(x))

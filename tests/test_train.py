@@ -386,3 +386,28 @@ def test_accuracy_rejects_bad_input_naming_it(kwargs, error, match):
     args = dict(model=seeded_mlp(0, 2, [4], 2), X=X, y=y) | kwargs
     with pytest.raises(error, match=match):
         accuracy(args["model"], args["X"], args["y"])
+
+
+@pytest.mark.parametrize("X, y, match", [
+    (torch.zeros(4, 2, dtype=torch.int64), torch.zeros(4, dtype=torch.int64), "^X must be"),
+    (torch.zeros(4, 2), [0, 1, 0, 1], "^y must be"),
+    (torch.zeros(4, 2), torch.zeros(3, dtype=torch.int64), r"^y must have shape \(N,\) = \(4,\) to match X"),
+])
+def test_accuracy_names_its_bad_argument(X, y, match):
+    with seeded(0):
+        model = MLP(2, [4], 2)
+    with pytest.raises((TypeError, ValueError), match=match):
+        accuracy(model, X, y)
+
+
+def test_train_names_a_model_that_returns_no_tensor():
+    class Listy(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.layer = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.layer(x).tolist()
+    X, y = torch.zeros(4, 2), torch.zeros(4, dtype=torch.int64)
+    with pytest.raises(TypeError, match="model must return a logits tensor .N, C., got list"):
+        train(Listy(), X, y, epochs=1)
