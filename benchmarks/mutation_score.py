@@ -6,7 +6,7 @@ killed (a test failed, or the mutant timed out), and the three targets: overall,
 teaching core, and ``labcode/checks``. Surviving mutants are listed by ``mutmut results``
 and shown with ``mutmut show <name>``.
 
-Run: ``python benchmarks/mutation_score.py`` from the repository root (about 30 to 40
+Run: ``python benchmarks/mutation_score.py`` from the repository root (about 16
 minutes on 2 cores; ``--no-run`` reads the last run's results). Too slow for CI.
 """
 from __future__ import annotations
