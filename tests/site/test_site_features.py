@@ -134,6 +134,27 @@ def test_partb_reveal_hidden_until_expanded(site, role_page):
         context.close()
 
 
+@pytest.mark.parametrize("role", ["lesson", "sample"])
+def test_every_answer_waits_closed_behind_an_open_after_label(site, role_page, role):
+    """What answers the homework is folded under a label that says "open after ...": closed
+    on load, its content hidden; on the lesson no copyable linear_backward is in sight."""
+    context, page = _fresh(site, role_page(role))
+    try:
+        labels = page.locator("article.bd-article details > summary", has_text=re.compile("open after", re.I))
+        assert labels.count() >= 1
+        for i in range(labels.count()):
+            details = labels.nth(i).locator("xpath=..")
+            assert details.evaluate("el => el.open") is False, labels.nth(i).text_content()
+            expect(details.locator(":scope > :not(summary)").first).to_be_hidden()
+        if role == "lesson":
+            solution = page.locator("article.bd-article pre", has_text="def linear_backward(")
+            assert solution.count() >= 1
+            for i in range(solution.count()):
+                expect(solution.nth(i)).to_be_hidden()
+    finally:
+        context.close()
+
+
 # --------------------------------------------------------------------------------------------
 # Search
 # --------------------------------------------------------------------------------------------
