@@ -54,6 +54,11 @@ def _trajectory(train_fn: Callable, model0: nn.Module, X, y, lr: float, seed: in
     return None, exc
 
 
+def _backward_twice(exc: BaseException) -> bool:
+    """Autograd's error for a second backward through a freed graph (the loss computed once)."""
+    return isinstance(exc, RuntimeError) and "backward through the graph a second time" in str(exc)
+
+
 @single_threaded
 def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
                    min_accuracy: float = 0.9, seed: int = 0) -> CheckReport:
@@ -121,10 +126,14 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
         returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
     for handle in handles:
         handle.remove()
-    row(f"runs: {call}", exc is None, "ok" if exc is None else "raised", "" if exc is None else
-        findings.exception(exc, None, call, "" if _backward_twice(exc) else "check_training calls "
-                           "train_fn(model, X, y, epochs=..., lr=...).",
-                           "backward_twice" if _backward_twice(exc) else "raised"))
+    if exc is None:
+        note = ""
+    elif _backward_twice(exc):
+        note = findings.exception(exc, None, call, code="backward_twice")
+    else:
+        note = findings.exception(exc, None, call, "check_training calls train_fn(model, X, y, "
+                                  "epochs=..., lr=...).")
+    row(f"runs: {call}", exc is None, "ok" if exc is None else "raised", note)
     if exc is not None:
         return findings.report(f"check_training({name})", rows, start)
     match, trajectory_exc = _trajectory(train_fn, model0, X, y, lr, seed)
@@ -181,8 +190,3 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
 
 
 __all__ = ["TRAINING_HIDDEN", "TRAINING_SAMPLES", "TRAJECTORY_EPOCHS", "check_training"]
-
-
-def _backward_twice(exc: BaseException) -> bool:
-    """Autograd's error for a second backward through a freed graph (the loss computed once)."""
-    return isinstance(exc, RuntimeError) and "backward through the graph a second time" in str(exc)
