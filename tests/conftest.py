@@ -53,3 +53,15 @@ def logistic_regression_accuracy(moons_train, moons_test) -> float:
     with torch.no_grad():
         predicted = (X_test @ w + c > 0).double()
     return (predicted == y_test).double().mean().item()
+
+
+@pytest.fixture
+def recording_backward():
+    """labcode's linear_backward, keeping in ``.seen`` the shapes of each call:
+    ``(x.shape, weight.shape, bias.shape or None)``."""
+    def backward(grad_output, x, weight, bias):
+        backward.seen.append((tuple(x.shape), tuple(weight.shape),
+                              None if bias is None else tuple(bias.shape)))
+        return labcode.linear_backward(grad_output, x, weight, bias)
+    backward.seen = []
+    return backward

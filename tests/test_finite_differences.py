@@ -216,21 +216,12 @@ def test_run_gradcheck_checks_the_backward_it_is_given():
         labcode.run_gradcheck(backward="linear_backward")
 
 
-def _recording_backward(seen):
-    """Our backward, recording the shapes it is called with."""
-    def backward(grad_output, x, weight, bias):
-        seen.append((tuple(x.shape), tuple(weight.shape), None if bias is None else tuple(bias.shape)))
-        return labcode.linear_backward(grad_output, x, weight, bias)
-    return backward
-
-
-def test_run_gradcheck_checks_a_non_square_layer_with_a_bias_by_default():
-    seen = []
-    assert run_gradcheck(backward=_recording_backward(seen))
-    assert set(seen) == {((6, 5), (3, 5), (3,))}  # batch 6, 5 -> 3 features, with a bias
-    seen.clear()
-    assert run_gradcheck((2, 4), 3, 2, bias=False, backward=_recording_backward(seen))
-    assert set(seen) == {((2, 4, 3), (2, 3), None)}
+def test_run_gradcheck_checks_a_non_square_layer_with_a_bias_by_default(recording_backward):
+    assert run_gradcheck(backward=recording_backward)
+    assert set(recording_backward.seen) == {((6, 5), (3, 5), (3,))}  # batch 6, 5 -> 3, a bias
+    recording_backward.seen.clear()
+    assert run_gradcheck((2, 4), 3, 2, bias=False, backward=recording_backward)
+    assert set(recording_backward.seen) == {((2, 4, 3), (2, 3), None)}
 
 
 def test_run_gradcheck_in_float32_says_false_without_printing_gradchecks_warning():

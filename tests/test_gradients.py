@@ -279,14 +279,10 @@ def test_random_linear_problem_names_a_bad_out_features():
         random_linear_problem((2,), 3, 0)
 
 
-def test_compare_linear_backward_uses_the_shapes_it_was_given():
-    seen = []
-
-    def backward(grad_output, x, weight, bias):
-        seen.append((tuple(x.shape), tuple(weight.shape), bias is None))
-        return labcode.linear_backward(grad_output, x, weight, bias)
-    assert all(c.passed for c in compare_linear_backward((4,), 2, 7, bias=False, backward=backward))
-    assert seen == [((4, 2), (7, 2), True)]
-    seen.clear()
-    compare_linear_backward(backward=backward)
-    assert seen == [((6, 5), (3, 5), False)]  # the default: non-square, with a bias
+def test_compare_linear_backward_uses_the_shapes_it_was_given(recording_backward):
+    comparisons = compare_linear_backward((4,), 2, 7, bias=False, backward=recording_backward)
+    assert all(c.passed for c in comparisons)
+    assert recording_backward.seen == [((4, 2), (7, 2), None)]
+    recording_backward.seen.clear()
+    compare_linear_backward(backward=recording_backward)
+    assert recording_backward.seen == [((6, 5), (3, 5), (3,))]  # the default: non-square, a bias

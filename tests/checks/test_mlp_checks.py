@@ -147,7 +147,7 @@ def test_wrong_shape_message_gives_the_shapes():
 
 
 def test_transposed_output_is_named():
-    report = check_mlp(lambda *a: nn.Sequential(labcode.MLP(*a), checks.mistakes._Lambda(torch.Tensor.mT.__get__)))
+    report = check_mlp(checks.mistakes._then(labcode.MLP, lambda logits: logits.mT))  # (C, N)
     assert report.codes[0] == "wrong_shape"
     assert "It is transposed." in _message(report, "wrong_shape")
 
