@@ -49,10 +49,12 @@ def sources(notebook: Path, cell_type: str) -> list[str]:
             if c.cell_type == cell_type]
 
 
-def edit_cell(notebook: Path, cell_type: str, change) -> str:
-    """Change the first `cell_type` cell of `notebook` and save it as JupyterLab would."""
+def edit_cell(notebook: Path, cell_type: str, change, last: bool = False) -> str:
+    """Change the first (or last) `cell_type` cell of `notebook` and save it as JupyterLab
+    would."""
     nb = nbformat.read(notebook, as_version=4)
-    cell = next(c for c in nb.cells if c.cell_type == cell_type)
+    cells = [c for c in nb.cells if c.cell_type == cell_type]
+    cell = cells[-1] if last else cells[0]
     cell.source = change(cell.source)
     nbformat.write(nb, notebook)
     return cell.source
@@ -80,8 +82,11 @@ def instructor(tmp_path: Path) -> Path:
 
 
 def test_a_republish_fast_forwards_every_student_and_keeps_their_edits(instructor, tmp_path):
+    # The course's repository on GitHub: its main branch, no notebooks branch yet.
     remote = tmp_path / "course.git"
     git("init", "--quiet", "--bare", str(remote), cwd=tmp_path)
+    git("push", "--quiet", remote.as_uri(), "HEAD:refs/heads/main", cwd=instructor)
+    main = git("rev-parse", "main", cwd=remote)
     book = instructor / BUILT.relative_to(REPO)
     notebooks = sorted(p.name for p in book.glob("*.ipynb"))
     reader, editor = notebooks[0], notebooks[-1]
@@ -95,13 +100,13 @@ def test_a_republish_fast_forwards_every_student_and_keeps_their_edits(instructo
         assert needed in published, f"the notebooks branch lacks {needed}"
     assert not [n for n in published if "__pycache__" in n or ".egg-info" in n]
 
-    # Two students launch: one only reads, one edits a code cell of a notebook.
+    # Two students launch: one only reads, one edits the last code cell of a notebook.
     alice, bob = tmp_path / "alice", tmp_path / "bob"
     launch(remote, alice)
     launch(remote, bob)
     assert git("rev-parse", "HEAD", cwd=alice) == first
     bobs_code = edit_cell(bob / "book" / editor, "code",
-                          lambda s: s + "\n# my own note: the shapes are (N, D_in)\n")
+                          lambda s: s + "\n# my own note: the shapes are (N, D_in)\n", last=True)
 
     # Mid-week the instructor fixes a typo in two notebooks, rebuilds and publishes again.
     fixes = {name: edit_cell(book / name, "markdown", lambda s: s + "\n\nTypo fixed.")
@@ -126,6 +131,7 @@ def test_a_republish_fast_forwards_every_student_and_keeps_their_edits(instructo
         assert fix in sources(bob / "book" / name, "markdown"), \
             f"the student did not receive the fix to {name}"
 
-    # Publishing again with nothing changed adds no commit.
+    # Publishing again with nothing changed adds no commit; main was never touched.
     assert "nothing to publish" in publish(instructor, remote)
     assert git("rev-parse", BRANCH, cwd=remote) == second
+    assert git("rev-parse", "main", cwd=remote) == main
