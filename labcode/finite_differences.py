@@ -13,7 +13,7 @@ useful :math:`\epsilon`; in float64 (:math:`\approx 2.2\times10^{-16}`) it does 
 is why ``torch.autograd.gradcheck`` wants float64 inputs.
 
 * :func:`finite_difference_gradient`: the estimate, for any scalar function;
-* :func:`run_gradcheck`: ``gradcheck`` on :class:`~labcode.function.LinearFunction`;
+* :func:`run_gradcheck`: ``gradcheck`` on :class:`~labcode.linear.LinearFunction`;
 * :func:`precision_comparison`: the same check in float32 and in float64;
 * :func:`finite_difference_errors`: the error of the estimate against the step, for
   one linear layer under cross-entropy (:func:`linear_cross_entropy_problem`).
@@ -30,9 +30,8 @@ from dataclasses import dataclass
 import torch
 
 from . import _validate
-from .function import LinearFunction, linear_function
 from .gradients import GradientComparison, compare_gradients, random_linear_problem
-from .linear import linear_backward, linear_forward
+from .linear import LinearFunction, linear_backward, linear_forward, linear_function
 
 
 def _scalar(value: object) -> torch.Tensor | float:
@@ -89,7 +88,7 @@ def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
                   out_features: int = 3, *, bias: bool = True,
                   dtype: torch.dtype = torch.float64, seed: int = 0,
                   backward: Callable | None = None) -> bool:
-    """Run ``torch.autograd.gradcheck`` on :class:`~labcode.function.LinearFunction`.
+    """Run ``torch.autograd.gradcheck`` on :class:`~labcode.linear.LinearFunction`.
 
     Returns ``True`` when our backward agrees with gradcheck's finite differences at
     gradcheck's default tolerances (``eps=1e-6, atol=1e-5, rtol=1e-3``). With
@@ -100,7 +99,7 @@ def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
         batch_shape, in_features, out_features, bias, dtype, seed: the random problem,
             as in :func:`~labcode.gradients.random_linear_problem`.
         backward: check this backward instead of ours (``backward(grad_output, x,
-            weight, bias)``, through :func:`~labcode.function.linear_function`).
+            weight, bias)``, through :func:`~labcode.linear.linear_function`).
 
     Example:
         >>> run_gradcheck((4,), 3, 2)
