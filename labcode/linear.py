@@ -51,11 +51,7 @@ def linear_backward(grad_output, x, weight, bias=None):
 
 
 class LinearFunction(torch.autograd.Function):
-    r""":math:`Y = X W^\top + b` with our backward: ``LinearFunction.apply(x, weight, bias)``.
-
-    ``backward`` computes :func:`linear_backward`'s gradients, each one only if autograd
-    asks for it (a first layer's ``x`` needs none).
-    """
+    r""":math:`Y = X W^\top + b` with our backward: ``LinearFunction.apply(x, weight, bias)``."""
 
     generate_vmap_rule = True  # forward and backward are plain torch operations
 
@@ -71,7 +67,7 @@ class LinearFunction(torch.autograd.Function):
     def backward(ctx, grad_output):
         x, weight, bias = ctx.saved_tensors
         G = grad_output.reshape(-1, weight.shape[0])  # (M, D_out)
-        grad_input = grad_weight = grad_bias = None
+        grad_input = grad_weight = grad_bias = None  # each only if autograd asks for it
         if ctx.needs_input_grad[0]:
             grad_input = grad_output @ weight  # (..., D_in)
         if ctx.needs_input_grad[1]:

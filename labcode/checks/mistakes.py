@@ -505,12 +505,21 @@ def backward_twice(model, X, y, epochs, lr):
     {detail} Each step needs its own forward pass: compute the loss from model(X) inside the
     loop, then zero_grad, backward and step.
     """
+    _once(model, X, y, epochs, lr)
+
+
+def _once(model, X, y, epochs, lr, retain_graph=False):
+    """The loss computed once, before the loop: each step backpropagates the same graph."""
     opt, loss_fn = torch.optim.Adam(model.parameters(), lr=lr), nn.CrossEntropyLoss()
     loss = loss_fn(model(X), y)  # outside the loop: the graph is freed by the first backward
     for _ in range(epochs):
         opt.zero_grad()
-        loss.backward()
+        loss.backward(retain_graph=retain_graph)
         opt.step()
+
+
+# ... and PyTorch's hint followed: the graph is kept, but step() changed the weights it saved
+training("backward_twice")(functools.partial(_once, retain_graph=True))
 
 
 #: Every diagnosis code a check can report, with what it means (its first meaning).
