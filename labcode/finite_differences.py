@@ -26,6 +26,7 @@ import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -110,8 +111,7 @@ def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
                                "x, weight, bias)", "linear_backward", results=(tuple, torch.Tensor))
     p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
                               dtype=dtype, seed=seed)
-    inputs = tuple(t.requires_grad_(True) for t in (p["x"], p["weight"], p["bias"])
-                   if t is not None)
+    inputs = tuple(t.requires_grad_(True) for t in (p.x, p.weight, p.bias) if t is not None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*double precision floating point.*")
         function = LinearFunction if backward is None else linear_function(backward)
@@ -152,21 +152,31 @@ def precision_comparison(eps: float = 1e-6, seed: int = 0) -> list[PrecisionRow]
     rows = []
     for dtype in (torch.float32, torch.float64):
         p = random_linear_problem((6,), 5, 3, dtype=dtype, seed=seed)
-        x, b, g = p["x"], p["bias"], p["grad_output"]
+        x, b, g = p.x, p.bias, p.grad_output
 
         def loss(w: torch.Tensor) -> torch.Tensor:
             return (LinearFunction.apply(x, w, b) * g).sum()
 
         name = _validate.dtype_name(dtype)
-        estimate = finite_difference_gradient(loss, p["weight"], eps=eps)
-        _, hand, _ = linear_backward(g, x, p["weight"], b)
+        estimate = finite_difference_gradient(loss, p.weight, eps=eps)
+        _, hand, _ = linear_backward(*p)
         comparison = compare_gradients(hand, estimate, name=f"grad_weight ({name})",
                                        rtol=1e-3, atol=1e-5)
         rows.append(PrecisionRow(name, eps, comparison, run_gradcheck(dtype=dtype, seed=seed)))
     return rows
 
 
-def linear_cross_entropy_problem(seed: int = 0) -> dict[str, torch.Tensor]:
+class CrossEntropyProblem(NamedTuple):
+    """A linear layer under cross-entropy, with its exact weight gradient."""
+
+    x: torch.Tensor  # (N, D_in)
+    weight: torch.Tensor  # (C, D_in)
+    bias: torch.Tensor  # (C,)
+    labels: torch.Tensor  # (N,), int64
+    grad_weight: torch.Tensor  # (C, D_in)
+
+
+def linear_cross_entropy_problem(seed: int = 0) -> CrossEntropyProblem:
     r"""One linear layer under a cross-entropy loss, with its exact weight gradient.
 
     The loss, as a function of the weight :math:`W`, is the batch mean
@@ -187,24 +197,23 @@ def linear_cross_entropy_problem(seed: int = 0) -> dict[str, torch.Tensor]:
         seed: seed of the random ``x``, ``weight`` and ``bias``.
 
     Returns:
-        a dict of float64 tensors ``x (N, D_in)``, ``weight (C, D_in)``, ``bias (C,)``,
-        ``grad_weight (C, D_in)``, and int64 ``labels (N,)``.
+        a :class:`CrossEntropyProblem` of float64 tensors ``x (N, D_in)``, ``weight
+        (C, D_in)``, ``bias (C,)``, int64 ``labels (N,)`` and ``grad_weight (C, D_in)``.
 
     Example:
         >>> p = linear_cross_entropy_problem(seed=0)
-        >>> p["labels"].tolist(), tuple(p["grad_weight"].shape)
+        >>> p.labels.tolist(), tuple(p.grad_weight.shape)
         ([0, 1, 2, 0, 1, 2], (3, 4))
     """
     n, in_features, classes = 6, 4, 3
     p = random_linear_problem((n,), in_features, classes, seed=seed)
-    x, weight, bias = p["x"], p["weight"], p["bias"]
+    x, weight, bias = p.x, p.weight, p.bias
     labels = torch.arange(n) % classes  # classes 0, 1, 2, 0, 1, 2
     probabilities = torch.softmax(linear_forward(x, weight, bias), dim=1)  # (N, C)
     one_hot = torch.nn.functional.one_hot(labels, classes).to(x.dtype)     # (N, C)
     grad_output = (probabilities - one_hot) / n  # dL/dY for the mean loss
     _, grad_weight, _ = linear_backward(grad_output, x, weight, bias)      # (C, D_in)
-    return {"x": x, "weight": weight, "bias": bias, "labels": labels,
-            "grad_weight": grad_weight}
+    return CrossEntropyProblem(x, weight, bias, labels, grad_weight)
 
 
 def finite_difference_errors(eps_values: Sequence[float],
@@ -251,8 +260,8 @@ def finite_difference_errors(eps_values: Sequence[float],
     steps = [_validate.positive_float(f"eps_values[{i}]", e)
              for i, e in enumerate(eps_values)]
     p = linear_cross_entropy_problem(seed=seed)
-    x, bias, labels = p["x"].to(dtype), p["bias"].to(dtype), p["labels"]
-    weight, exact = p["weight"].to(dtype), p["grad_weight"]  # exact: float64
+    x, bias, labels = p.x.to(dtype), p.bias.to(dtype), p.labels
+    weight, exact = p.weight.to(dtype), p.grad_weight  # exact: float64
 
     def loss(w: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.cross_entropy(linear_forward(x, w, bias), labels)
