@@ -5,9 +5,9 @@ and a linear layer computes ``y = x @ weight.T + bias``.
 
 Modules, one concept each:
 
-* :mod:`labcode.linear`: ``linear_forward`` and the hand-derived ``linear_backward``;
-* :mod:`labcode.function`: ``LinearFunction``, the two plugged into autograd;
-* :mod:`labcode.layer`: ``ManualLinear``, an ``nn.Linear`` using that backward;
+* :mod:`labcode.linear`: one linear layer: ``linear_forward``, the hand-derived
+  ``linear_backward``, ``LinearFunction`` (the two plugged into autograd) and
+  ``ManualLinear`` (an ``nn.Linear`` using that backward);
 * :mod:`labcode.mlp`: ``MLP`` and ``collapse``;
 * :mod:`labcode.data`: ``make_moons``;
 * :mod:`labcode.train`: ``train``, ``accuracy``, ``History``;
@@ -22,12 +22,10 @@ Modules, one concept each:
 from .data import make_moons
 from .finite_differences import (PrecisionRow, finite_difference_errors, finite_difference_gradient,
                                  linear_cross_entropy_problem, precision_comparison, run_gradcheck)
-from .function import LinearFunction, linear_function
+from .linear import LinearFunction, ManualLinear, linear_backward, linear_forward, linear_function
 from .gradients import (GradientComparison, autograd_linear_gradients, compare_gradients,
                         compare_linear_backward, default_tolerance, random_linear_problem,
                         relative_error)
-from .layer import ManualLinear
-from .linear import linear_backward, linear_forward
 from .mlp import ACTIVATIONS, MLP, collapse
 from .plotting import (plot_activations, plot_decision_boundary, plot_finite_difference_errors,
                        plot_training_curves)

@@ -8,10 +8,8 @@ inside torch. Each entry point checks once, here; ``assert`` is never used for t
 """
 from __future__ import annotations
 
-import functools
-import inspect
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -123,44 +121,6 @@ def same_dtype_and_device(reference_name: str, reference: torch.Tensor,
     if value.device != reference.device:
         raise ValueError(f"{name} is on {value.device} but {reference_name} is on "
                          f"{reference.device}; move both to one device")
-
-
-def linear_args(fn: Callable) -> Callable:
-    """Decorator for a function of one linear layer's ``x``, ``weight``, ``bias`` (and
-    ``grad_output``, if it takes one): checks their types, dtypes, devices and shapes
-    against ``weight``'s ``(out_features, in_features)`` before ``fn`` runs."""
-    signature = inspect.signature(fn)
-
-    @functools.wraps(fn)
-    def checked(*args, **kwargs):
-        given = signature.bind(*args, **kwargs).arguments
-        x, weight = float_tensor("x", given["x"]), float_tensor("weight", given["weight"])
-        bias, grad_output = given.get("bias"), given.get("grad_output")
-        if weight.dim() != 2:
-            raise ValueError("weight must be 2-D with shape (out_features, in_features), got "
-                             f"shape {tuple(weight.shape)}")
-        if x.dim() == 0:
-            raise ValueError("x must have shape (..., in_features), got a 0-d tensor")
-        same_dtype_and_device("weight", weight, "x", x)
-        if x.shape[-1] != weight.shape[1]:
-            raise ValueError(
-                f"x has {x.shape[-1]} features in its last dimension (shape {tuple(x.shape)}) but "
-                f"weight expects in_features={weight.shape[1]} (weight shape "
-                f"{tuple(weight.shape)} is (out_features, in_features))")
-        if bias is not None:
-            same_dtype_and_device("weight", weight, "bias", float_tensor("bias", bias))
-            if tuple(bias.shape) != (weight.shape[0],):
-                raise ValueError(f"bias must have shape (out_features,) = ({weight.shape[0]},), "
-                                 f"got shape {tuple(bias.shape)}")
-        if "grad_output" in given:
-            same_dtype_and_device("x", x, "grad_output", float_tensor("grad_output", grad_output))
-            expected = (*x.shape[:-1], weight.shape[0])
-            if tuple(grad_output.shape) != expected:
-                raise ValueError(
-                    f"grad_output must have the forward output's shape {expected} (x's batch "
-                    f"shape, then out_features), got shape {tuple(grad_output.shape)}")
-        return fn(*args, **kwargs)
-    return checked
 
 
 def student_code(name: str, value: object, expected: str, yours: str = "",

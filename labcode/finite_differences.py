@@ -13,7 +13,7 @@ useful :math:`\epsilon`; in float64 (:math:`\approx 2.2\times10^{-16}`) it does 
 is why ``torch.autograd.gradcheck`` wants float64 inputs.
 
 * :func:`finite_difference_gradient`: the estimate, for any scalar function;
-* :func:`run_gradcheck`: ``gradcheck`` on :class:`~labcode.function.LinearFunction`;
+* :func:`run_gradcheck`: ``gradcheck`` on :class:`~labcode.linear.LinearFunction`;
 * :func:`precision_comparison`: the same check in float32 and in float64;
 * :func:`finite_difference_errors`: the error of the estimate against the step, for
   one linear layer under cross-entropy (:func:`linear_cross_entropy_problem`).
@@ -26,13 +26,13 @@ import numbers
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
 from . import _validate
-from .function import LinearFunction, linear_function
 from .gradients import GradientComparison, compare_gradients, random_linear_problem
-from .linear import linear_backward, linear_forward
+from .linear import LinearFunction, linear_backward, linear_forward, linear_function
 
 
 def _scalar(value: object) -> torch.Tensor | float:
@@ -89,7 +89,7 @@ def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
                   out_features: int = 3, *, bias: bool = True,
                   dtype: torch.dtype = torch.float64, seed: int = 0,
                   backward: Callable | None = None) -> bool:
-    """Run ``torch.autograd.gradcheck`` on :class:`~labcode.function.LinearFunction`.
+    """Run ``torch.autograd.gradcheck`` on :class:`~labcode.linear.LinearFunction`.
 
     Returns ``True`` when our backward agrees with gradcheck's finite differences at
     gradcheck's default tolerances (``eps=1e-6, atol=1e-5, rtol=1e-3``). With
@@ -100,7 +100,7 @@ def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
         batch_shape, in_features, out_features, bias, dtype, seed: the random problem,
             as in :func:`~labcode.gradients.random_linear_problem`.
         backward: check this backward instead of ours (``backward(grad_output, x,
-            weight, bias)``, through :func:`~labcode.function.linear_function`).
+            weight, bias)``, through :func:`~labcode.linear.linear_function`).
 
     Example:
         >>> run_gradcheck((4,), 3, 2)
@@ -111,8 +111,7 @@ def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
                                "x, weight, bias)", "linear_backward", results=(tuple, torch.Tensor))
     p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
                               dtype=dtype, seed=seed)
-    inputs = tuple(t.requires_grad_(True) for t in (p["x"], p["weight"], p["bias"])
-                   if t is not None)
+    inputs = tuple(t.requires_grad_(True) for t in (p.x, p.weight, p.bias) if t is not None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*double precision floating point.*")
         function = LinearFunction if backward is None else linear_function(backward)
@@ -153,21 +152,31 @@ def precision_comparison(eps: float = 1e-6, seed: int = 0) -> list[PrecisionRow]
     rows = []
     for dtype in (torch.float32, torch.float64):
         p = random_linear_problem((6,), 5, 3, dtype=dtype, seed=seed)
-        x, b, g = p["x"], p["bias"], p["grad_output"]
+        x, b, g = p.x, p.bias, p.grad_output
 
         def loss(w: torch.Tensor) -> torch.Tensor:
             return (LinearFunction.apply(x, w, b) * g).sum()
 
         name = _validate.dtype_name(dtype)
-        estimate = finite_difference_gradient(loss, p["weight"], eps=eps)
-        _, hand, _ = linear_backward(g, x, p["weight"], b)
+        estimate = finite_difference_gradient(loss, p.weight, eps=eps)
+        _, hand, _ = linear_backward(*p)
         comparison = compare_gradients(hand, estimate, name=f"grad_weight ({name})",
                                        rtol=1e-3, atol=1e-5)
         rows.append(PrecisionRow(name, eps, comparison, run_gradcheck(dtype=dtype, seed=seed)))
     return rows
 
 
-def linear_cross_entropy_problem(seed: int = 0) -> dict[str, torch.Tensor]:
+class CrossEntropyProblem(NamedTuple):
+    """A linear layer under cross-entropy, with its exact weight gradient."""
+
+    x: torch.Tensor  # (N, D_in)
+    weight: torch.Tensor  # (C, D_in)
+    bias: torch.Tensor  # (C,)
+    labels: torch.Tensor  # (N,), int64
+    grad_weight: torch.Tensor  # (C, D_in)
+
+
+def linear_cross_entropy_problem(seed: int = 0) -> CrossEntropyProblem:
     r"""One linear layer under a cross-entropy loss, with its exact weight gradient.
 
     The loss, as a function of the weight :math:`W`, is the batch mean
@@ -188,24 +197,23 @@ def linear_cross_entropy_problem(seed: int = 0) -> dict[str, torch.Tensor]:
         seed: seed of the random ``x``, ``weight`` and ``bias``.
 
     Returns:
-        a dict of float64 tensors ``x (N, D_in)``, ``weight (C, D_in)``, ``bias (C,)``,
-        ``grad_weight (C, D_in)``, and int64 ``labels (N,)``.
+        a :class:`CrossEntropyProblem` of float64 tensors ``x (N, D_in)``, ``weight
+        (C, D_in)``, ``bias (C,)``, int64 ``labels (N,)`` and ``grad_weight (C, D_in)``.
 
     Example:
         >>> p = linear_cross_entropy_problem(seed=0)
-        >>> p["labels"].tolist(), tuple(p["grad_weight"].shape)
+        >>> p.labels.tolist(), tuple(p.grad_weight.shape)
         ([0, 1, 2, 0, 1, 2], (3, 4))
     """
     n, in_features, classes = 6, 4, 3
     p = random_linear_problem((n,), in_features, classes, seed=seed)
-    x, weight, bias = p["x"], p["weight"], p["bias"]
+    x, weight, bias = p.x, p.weight, p.bias
     labels = torch.arange(n) % classes  # classes 0, 1, 2, 0, 1, 2
     probabilities = torch.softmax(linear_forward(x, weight, bias), dim=1)  # (N, C)
     one_hot = torch.nn.functional.one_hot(labels, classes).to(x.dtype)     # (N, C)
     grad_output = (probabilities - one_hot) / n  # dL/dY for the mean loss
     _, grad_weight, _ = linear_backward(grad_output, x, weight, bias)      # (C, D_in)
-    return {"x": x, "weight": weight, "bias": bias, "labels": labels,
-            "grad_weight": grad_weight}
+    return CrossEntropyProblem(x, weight, bias, labels, grad_weight)
 
 
 def finite_difference_errors(eps_values: Sequence[float],
@@ -252,8 +260,8 @@ def finite_difference_errors(eps_values: Sequence[float],
     steps = [_validate.positive_float(f"eps_values[{i}]", e)
              for i, e in enumerate(eps_values)]
     p = linear_cross_entropy_problem(seed=seed)
-    x, bias, labels = p["x"].to(dtype), p["bias"].to(dtype), p["labels"]
-    weight, exact = p["weight"].to(dtype), p["grad_weight"]  # exact: float64
+    x, bias, labels = p.x.to(dtype), p.bias.to(dtype), p.labels
+    weight, exact = p.weight.to(dtype), p.grad_weight  # exact: float64
 
     def loss(w: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.cross_entropy(linear_forward(x, w, bias), labels)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 
@@ -143,11 +144,20 @@ def compare_gradients(gradient: torch.Tensor, reference: torch.Tensor, *,
     )
 
 
+class LinearProblem(NamedTuple):
+    """One linear layer's tensors, in :func:`~labcode.linear.linear_backward`'s argument
+    order, so that ``linear_backward(*problem)`` runs it."""
+
+    grad_output: torch.Tensor  # (*batch_shape, D_out)
+    x: torch.Tensor  # (*batch_shape, D_in)
+    weight: torch.Tensor  # (D_out, D_in)
+    bias: torch.Tensor | None  # (D_out,) or None
+
+
 def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 5,
                           out_features: int = 3, *, bias: bool = True,
                           dtype: torch.dtype = torch.float64, seed: int = 0,
-                          device: torch.device | str | None = None
-                          ) -> dict[str, torch.Tensor | None]:
+                          device: torch.device | str | None = None) -> LinearProblem:
     """Random, non-zero ``x``, ``weight``, ``bias`` and ``grad_output`` for one layer.
 
     Drawn from a private generator (same seed, same tensors; the global random state
@@ -166,12 +176,11 @@ def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 
             the same seed gives the same numbers on every device.
 
     Returns:
-        a dict with keys ``x (*batch_shape, D_in)``, ``weight (D_out, D_in)``,
-        ``bias (D_out,)`` or ``None``, and ``grad_output (*batch_shape, D_out)``.
+        a :class:`LinearProblem` ``(grad_output, x, weight, bias)``: ``linear_backward(*p)``.
 
     Example:
         >>> p = random_linear_problem((2, 3), 4, 5, seed=0)
-        >>> tuple(p["x"].shape), tuple(p["weight"].shape), tuple(p["grad_output"].shape)
+        >>> tuple(p.x.shape), tuple(p.weight.shape), tuple(p.grad_output.shape)
         ((2, 3, 4), (5, 4), (2, 3, 5))
     """
     batch_shape = _validate.positive_ints("batch_shape", batch_shape, "(6,)")
@@ -183,12 +192,10 @@ def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 
     def draw(*shape: int) -> torch.Tensor:
         return torch.randn(shape, generator=generator, dtype=dtype).to(device)
 
-    return {
-        "x": draw(*batch_shape, in_features),
-        "weight": draw(out_features, in_features),
-        "bias": draw(out_features) if bias else None,
-        "grad_output": draw(*batch_shape, out_features),
-    }
+    x = draw(*batch_shape, in_features)  # drawn in this order: x, weight, bias, grad_output
+    weight = draw(out_features, in_features)
+    b = draw(out_features) if bias else None
+    return LinearProblem(draw(*batch_shape, out_features), x, weight, b)
 
 
 def autograd_linear_gradients(grad_output: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
@@ -210,8 +217,7 @@ def autograd_linear_gradients(grad_output: torch.Tensor, x: torch.Tensor, weight
         ``(grad_input (*, D_in), grad_weight (D_out, D_in), grad_bias (D_out,) or None)``.
 
     Example:
-        >>> p = random_linear_problem((4,), 3, 2)
-        >>> grads = autograd_linear_gradients(p["grad_output"], p["x"], p["weight"], p["bias"])
+        >>> grads = autograd_linear_gradients(*random_linear_problem((4,), 3, 2))
         >>> [tuple(g.shape) for g in grads]
         [(4, 3), (2, 3), (2,)]
     """
@@ -248,8 +254,7 @@ def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int 
                            results=(tuple, torch.Tensor))
     p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
                               dtype=dtype, seed=seed)
-    ours = backward(p["grad_output"], p["x"], p["weight"], p["bias"])
-    theirs = autograd_linear_gradients(p["grad_output"], p["x"], p["weight"], p["bias"])
+    ours, theirs = backward(*p), autograd_linear_gradients(*p)
     names = ("grad_input", "grad_weight", "grad_bias")
     return [compare_gradients(a, b, name=n) for n, a, b in zip(names, ours, theirs)
             if a is not None]

@@ -1,62 +1,119 @@
-r"""One linear layer: its forward pass and its hand-derived backward pass.
+r"""One linear layer, in the order of PyTorch's "Extending PyTorch" tutorial.
 
-Forward, in PyTorch's convention (``weight`` is ``(out_features, in_features)``):
-:math:`Y = X W^\top + b`. Backward, given :math:`G = \partial L / \partial Y`
-(``grad_output``), by the chain rule:
-
-.. math::
-
-    \frac{\partial L}{\partial X} = G\,W, \qquad
-    \frac{\partial L}{\partial W} = G^\top X, \qquad
-    \frac{\partial L}{\partial b} = \textstyle\sum_{n} G_{n,:}
+:func:`linear_forward` computes :math:`Y = X W^\top + b` in PyTorch's convention (``weight``
+is ``(out_features, in_features)``); :func:`linear_backward` is its hand-derived backward;
+:class:`LinearFunction` plugs the two into autograd, so that ``gradcheck`` can compare them
+with finite differences; :class:`ManualLinear` is an ``nn.Linear`` whose gradient is ours.
 
 ``x`` may have leading batch dimensions, ``(..., in_features)``: the weight and bias
-gradients then sum over *every* batch position, because the same ``W`` and ``b`` were
-used at each one. Both functions are plain tensor operations; no autograd is used.
-Their arguments are checked by :func:`labcode._validate.linear_args`, out of the math.
+gradients then sum over *every* batch position, because the same ``W`` and ``b`` were used
+at each one. These are plain tensor operations with no argument checks: a shape that does
+not fit gets torch's own error (``mat1 and mat2 shapes cannot be multiplied (4x3 and 2x2)``).
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
+from torch import nn
 
-from ._validate import linear_args
 
-
-@linear_args
-def linear_forward(x: torch.Tensor, weight: torch.Tensor,
-                   bias: torch.Tensor | None = None) -> torch.Tensor:
-    r"""Apply a linear layer: :math:`Y = X W^\top + b`, equal to ``F.linear``.
+def linear_forward(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
+) -> torch.Tensor:
+    r"""A linear layer, :math:`Y = X W^\top + b`, equal to ``torch.nn.functional.linear``.
 
     Shapes: ``x`` ``(..., D_in)``, ``weight`` ``(D_out, D_in)``, ``bias`` ``(D_out,)``
-    or ``None``; returns ``y`` ``(..., D_out)``.
-
-    Example:
-        >>> linear_forward(torch.ones(4, 3), torch.ones(2, 3), torch.zeros(2)).shape
-        torch.Size([4, 2])
+    or ``None``; returns ``(..., D_out)``.
     """
     y = x @ weight.T  # (..., D_out)
-    return y if bias is None else y + bias  # the bias is added to every row
+    if bias is not None:
+        y = y + bias  # the same bias is added to every row
+    return y
 
 
-@linear_args
-def linear_backward(grad_output, x, weight, bias=None, *, needs=(True, True, True)):
-    r"""Backward of :math:`Y = X W^\top + b`: with :math:`G = \partial L/\partial Y`,
-    :math:`\partial L/\partial X = G W`, :math:`\partial L/\partial W = G^\top X`,
-    :math:`\partial L/\partial b = \sum_n G_n` (over every batch position).
+def linear_backward(grad_output, x, weight, bias=None):
+    r"""The backward of :math:`Y = X W^\top + b`: with :math:`G = \partial L/\partial Y`,
+    :math:`\partial L/\partial X = G W`, :math:`\partial L/\partial W = G^\top X` and
+    :math:`\partial L/\partial b = \sum_n G_n`, summed over every batch position.
 
     Shapes: ``grad_output`` ``(..., D_out)``, ``x`` ``(..., D_in)``, ``weight``
     ``(D_out, D_in)``, ``bias`` ``(D_out,)`` or ``None``. Returns ``(grad_input,
-    grad_weight, grad_bias)`` with the shapes of ``x``, ``weight``, ``bias``;
-    ``needs`` (autograd's ``ctx.needs_input_grad``) skips a gradient nobody needs.
-
-    Example:
-        >>> gx, gw, gb = linear_backward(torch.ones(4, 2), torch.ones(4, 3), torch.ones(2, 3), torch.zeros(2))
-        >>> gx.shape, gw.shape, gb.shape
-        (torch.Size([4, 3]), torch.Size([2, 3]), torch.Size([2]))
+    grad_weight, grad_bias)`` shaped like ``x``, ``weight``, ``bias`` (``None`` without one).
     """
     G = grad_output.reshape(-1, weight.shape[0])  # (M, D_out): one row per batch position
-    X = x.reshape(-1, weight.shape[1])            # (M, D_in)
-    grad_input = grad_output @ weight if needs[0] else None          # (..., D_in)
-    grad_weight = G.T @ X if needs[1] else None                      # (D_out, D_in)
-    grad_bias = G.sum(0) if bias is not None and needs[2] else None  # (D_out,)
+    X = x.reshape(-1, weight.shape[1])  # (M, D_in)
+    grad_input = grad_output @ weight  # (..., D_in)
+    grad_weight = G.T @ X  # (D_out, D_in)
+    grad_bias = None if bias is None else G.sum(0)  # (D_out,)
     return grad_input, grad_weight, grad_bias
+
+
+class LinearFunction(torch.autograd.Function):
+    r""":math:`Y = X W^\top + b` with our backward: ``LinearFunction.apply(x, weight, bias)``."""
+
+    generate_vmap_rule = True  # forward and backward are plain torch operations
+
+    @staticmethod
+    def forward(x, weight, bias=None):
+        return linear_forward(x, weight, bias)
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        x, weight, bias = ctx.saved_tensors
+        G = grad_output.reshape(-1, weight.shape[0])  # (M, D_out)
+        grad_input = grad_weight = grad_bias = None  # each only if autograd asks for it
+        if ctx.needs_input_grad[0]:
+            grad_input = grad_output @ weight  # (..., D_in)
+        if ctx.needs_input_grad[1]:
+            grad_weight = G.T @ x.reshape(-1, weight.shape[1])  # (D_out, D_in)
+        if bias is not None and ctx.needs_input_grad[2]:
+            grad_bias = G.sum(0)  # (D_out,)
+        return grad_input, grad_weight, grad_bias
+
+
+class ManualLinear(nn.Linear):
+    r"""A drop-in for :class:`torch.nn.Linear` whose gradient is our own.
+
+    :math:`y = x W^\top + b`, computed by :class:`LinearFunction`, so ``loss.backward()``
+    runs our backward for this layer. It *is* an ``nn.Linear`` (a subclass): the same
+    parameter names, shapes (``weight`` is ``(out_features, in_features)``) and default
+    initialization, so under one seed the two layers start with identical numbers.
+
+    Args:
+        in_features: ``D_in``; out_features: ``D_out``; bias: ``False`` for no bias.
+
+    Shape:
+        input ``(..., D_in)`` -> output ``(..., D_out)``.
+
+    Example:
+        >>> ManualLinear(3, 2)(torch.randn(4, 3)).shape
+        torch.Size([4, 2])
+    """
+
+    def forward(self, input: torch.Tensor) -> torch.Tensor:
+        return LinearFunction.apply(input, self.weight, self.bias)
+
+
+def linear_function(backward: Callable) -> type[LinearFunction]:
+    """:class:`LinearFunction` with another ``backward(grad_output, x, weight, bias)`` (a
+    student's), so that ``gradcheck(linear_function(backward).apply, inputs)`` checks it.
+
+    Example:
+        >>> x = torch.randn(4, 3, dtype=torch.double, requires_grad=True)
+        >>> w = torch.randn(2, 3, dtype=torch.double)
+        >>> torch.autograd.gradcheck(linear_function(linear_backward).apply, (x, w))
+        True
+    """
+
+    class StudentLinearFunction(LinearFunction):
+        @staticmethod
+        def backward(ctx, grad_output):
+            return tuple(backward(grad_output, *ctx.saved_tensors))
+
+    return StudentLinearFunction

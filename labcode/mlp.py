@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from . import _validate
-from .layer import ManualLinear
+from .linear import ManualLinear
 
 #: Activation names accepted by :class:`MLP`; ``None`` means no nonlinearity.
 ACTIVATIONS: dict[str, type[nn.Module]] = {"relu": nn.ReLU, "tanh": nn.Tanh, "sigmoid": nn.Sigmoid}
@@ -37,7 +37,7 @@ class MLP(nn.Module):
         out_features: number of outputs (classes) ``C``.
         activation: ``"relu"``, ``"tanh"``, ``"sigmoid"`` or ``None`` (no
             nonlinearity: the switch that Part B's probe flips).
-        manual: build it from :class:`~labcode.layer.ManualLinear`, whose gradients come
+        manual: build it from :class:`~labcode.linear.ManualLinear`, whose gradients come
             from our hand-written backward. Under one seed both versions start equal.
 
     Shape:

@@ -49,7 +49,7 @@ def toy_network(manual: bool = False, dtype: torch.dtype = torch.float64) -> MLP
     """The probe's network: ``MLP(2, [2], 2)`` (ReLU) with the fixed :data:`TOY_PARAMETERS`.
 
     Args:
-        manual: build it from :class:`~labcode.layer.ManualLinear` (our hand-written
+        manual: build it from :class:`~labcode.linear.ManualLinear` (our hand-written
             backward) instead of ``nn.Linear``; the parameters are the same.
         dtype: a floating-point dtype for the parameters (default float64).
 

@@ -32,20 +32,20 @@ pytestmark = pytest.mark.skipif(
 
 def test_linear_forward_and_backward_run_on_cuda():
     p = random_linear_problem((2, 3), 4, 5, device="cuda", seed=0)
-    assert p["x"].is_cuda
-    y = linear_forward(p["x"], p["weight"], p["bias"])
-    grads = linear_backward(p["grad_output"], p["x"], p["weight"], p["bias"])
+    assert p.x.is_cuda
+    y = linear_forward(p.x, p.weight, p.bias)
+    grads = linear_backward(p.grad_output, p.x, p.weight, p.bias)
     assert y.is_cuda and all(g.is_cuda for g in grads)
     cpu = {k: v.cpu() for k, v in p.items()}
-    torch.testing.assert_close(y.cpu(), linear_forward(cpu["x"], cpu["weight"], cpu["bias"]))
-    for g_cuda, g_cpu in zip(grads, linear_backward(cpu["grad_output"], cpu["x"],
-                                                     cpu["weight"], cpu["bias"])):
+    torch.testing.assert_close(y.cpu(), linear_forward(cpu.x, cpu.weight, cpu.bias))
+    for g_cuda, g_cpu in zip(grads, linear_backward(cpu.grad_output, cpu.x,
+                                                     cpu.weight, cpu.bias)):
         torch.testing.assert_close(g_cuda.cpu(), g_cpu)
 
 
 def test_linear_function_gradcheck_on_cuda():
     p = random_linear_problem((3,), 4, 2, device="cuda", seed=1)
-    inputs = tuple(p[k].requires_grad_(True) for k in ("x", "weight", "bias"))
+    inputs = tuple(t.requires_grad_(True) for t in (p.x, p.weight, p.bias))
     assert torch.autograd.gradcheck(LinearFunction.apply, inputs)
 
 

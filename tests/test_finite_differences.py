@@ -63,10 +63,10 @@ def test_finite_difference_gradient_of_the_linear_layer_matches_linear_backward(
     p = random_linear_problem((2, 3), 4, 5, seed=3)
 
     def loss(w):
-        return ((p["x"] @ w.T + p["bias"]) * p["grad_output"]).sum()
+        return ((p.x @ w.T + p.bias) * p.grad_output).sum()
 
-    _, grad_weight, _ = linear_backward(p["grad_output"], p["x"], p["weight"], p["bias"])
-    torch.testing.assert_close(finite_difference_gradient(loss, p["weight"]), grad_weight,
+    _, grad_weight, _ = linear_backward(p.grad_output, p.x, p.weight, p.bias)
+    torch.testing.assert_close(finite_difference_gradient(loss, p.weight), grad_weight,
                                rtol=1e-6, atol=1e-8)
 
 
@@ -126,16 +126,16 @@ def test_precision_comparison_rejects_bad_input_naming_it(kwargs, error, match):
 
 def test_linear_cross_entropy_problem_gradient_matches_autograd():
     p = linear_cross_entropy_problem(seed=5)
-    assert p["x"].shape == (6, 4) and p["weight"].shape == (3, 4) and p["bias"].shape == (3,)
-    assert p["labels"].tolist() == [0, 1, 2, 0, 1, 2]
-    weight = p["weight"].clone().requires_grad_(True)
-    logits = torch.nn.functional.linear(p["x"], weight, p["bias"])
-    torch.nn.functional.cross_entropy(logits, p["labels"]).backward()
-    assert p["grad_weight"].dtype == f64
-    torch.testing.assert_close(p["grad_weight"], weight.grad, rtol=1e-12, atol=1e-14)
+    assert p.x.shape == (6, 4) and p.weight.shape == (3, 4) and p.bias.shape == (3,)
+    assert p.labels.tolist() == [0, 1, 2, 0, 1, 2]
+    weight = p.weight.clone().requires_grad_(True)
+    logits = torch.nn.functional.linear(p.x, weight, p.bias)
+    torch.nn.functional.cross_entropy(logits, p.labels).backward()
+    assert p.grad_weight.dtype == f64
+    torch.testing.assert_close(p.grad_weight, weight.grad, rtol=1e-12, atol=1e-14)
     # seeded: the same seed gives the same problem, another seed another one
-    assert torch.equal(linear_cross_entropy_problem(seed=5)["weight"], p["weight"])
-    assert not torch.equal(linear_cross_entropy_problem(seed=6)["weight"], p["weight"])
+    assert torch.equal(linear_cross_entropy_problem(seed=5).weight, p.weight)
+    assert not torch.equal(linear_cross_entropy_problem(seed=6).weight, p.weight)
 
 
 def test_finite_difference_errors_are_small_in_float64_and_large_in_float32_at_1e_6():
@@ -152,10 +152,10 @@ def test_finite_difference_errors_match_a_direct_estimate():
 
     def loss(w):
         return torch.nn.functional.cross_entropy(
-            torch.nn.functional.linear(p["x"], w, p["bias"]), p["labels"])
+            torch.nn.functional.linear(p.x, w, p.bias), p.labels)
 
-    expected = (finite_difference_gradient(loss, p["weight"], eps=1e-4)
-                - p["grad_weight"]).abs().max().item()
+    expected = (finite_difference_gradient(loss, p.weight, eps=1e-4)
+                - p.grad_weight).abs().max().item()
     [(_, err)] = finite_difference_errors([1e-4], f64, seed=2)
     assert err == pytest.approx(expected, rel=1e-12)
 
@@ -185,7 +185,7 @@ def test_finite_difference_errors_float64_bottom_is_far_below_float32s():
 def test_finite_difference_errors_tiny_float32_step_vanishes_and_error_is_the_gradient():
     [(_, err)] = finite_difference_errors([1e-12], torch.float32)
     # w + 1e-12 == w in float32: both losses are equal, the estimate is 0
-    assert err == linear_cross_entropy_problem()["grad_weight"].abs().max().item()
+    assert err == linear_cross_entropy_problem().grad_weight.abs().max().item()
 
 
 def test_finite_difference_errors_are_deterministic():

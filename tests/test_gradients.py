@@ -46,8 +46,8 @@ def test_compare_gradients_reports_max_abs_and_rel_error():
 
 def test_compare_gradients_passes_a_right_gradient_and_fails_a_wrong_one():
     p = random_linear_problem((4, 3), 5, 2, seed=1)
-    ours = linear_backward(p["grad_output"], p["x"], p["weight"], p["bias"])
-    autograd = autograd_linear_gradients(p["grad_output"], p["x"], p["weight"], p["bias"])
+    ours = linear_backward(p.grad_output, p.x, p.weight, p.bias)
+    autograd = autograd_linear_gradients(p.grad_output, p.x, p.weight, p.bias)
     for a, b in zip(ours, autograd):
         right = compare_gradients(a, b)
         assert right.passed and right.max_abs_error < 1e-12
@@ -169,13 +169,15 @@ def test_default_tolerance_rejects_a_non_dtype():
 
 def test_random_linear_problem_is_seeded_non_zero_and_shaped():
     p = random_linear_problem((2, 3), 4, 5, seed=9)
-    assert p["x"].shape == (2, 3, 4) and p["weight"].shape == (5, 4)
-    assert p["bias"].shape == (5,) and p["grad_output"].shape == (2, 3, 5)
-    assert all(t.dtype == f64 and (t != 0).all() for t in p.values())
+    assert p.x.shape == (2, 3, 4) and p.weight.shape == (5, 4)
+    assert p.bias.shape == (5,) and p.grad_output.shape == (2, 3, 5)
+    assert all(t.dtype == f64 and (t != 0).all() for t in p)
     again = random_linear_problem((2, 3), 4, 5, seed=9)
-    assert all(torch.equal(p[k], again[k]) for k in p)
-    assert not torch.equal(p["x"], random_linear_problem((2, 3), 4, 5, seed=10)["x"])
-    assert random_linear_problem(bias=False)["bias"] is None
+    assert all(torch.equal(a, b) for a, b in zip(p, again))
+    grads = linear_backward(*p)  # a LinearProblem is linear_backward's arguments, in order
+    assert [g.shape for g in grads] == [p.x.shape, p.weight.shape, p.bias.shape]
+    assert not torch.equal(p.x, random_linear_problem((2, 3), 4, 5, seed=10).x)
+    assert random_linear_problem(bias=False).bias is None
 
 
 def test_random_linear_problem_leaves_the_global_rng_alone():
@@ -207,13 +209,13 @@ def test_random_linear_problem_rejects_bad_input_naming_it(kwargs, error, match)
 
 @pytest.mark.parametrize("seed", [2**64 - 1, -(2**63)])
 def test_random_linear_problem_takes_every_64_bit_seed(seed):
-    assert torch.equal(random_linear_problem(seed=seed)["x"], random_linear_problem(seed=seed)["x"])
+    assert torch.equal(random_linear_problem(seed=seed).x, random_linear_problem(seed=seed).x)
 
 
 def test_autograd_linear_gradients_match_the_chain_rule_written_with_einsum():
     p = random_linear_problem((2, 3), 4, 5, seed=2)
-    g, x, w = p["grad_output"], p["x"], p["weight"]
-    gx, gw, gb = autograd_linear_gradients(g, x, w, p["bias"])
+    g, x, w = p.grad_output, p.x, p.weight
+    gx, gw, gb = autograd_linear_gradients(g, x, w, p.bias)
     torch.testing.assert_close(gx, torch.einsum("abo,oi->abi", g, w))
     torch.testing.assert_close(gw, torch.einsum("abo,abi->oi", g, x))
     torch.testing.assert_close(gb, torch.einsum("abo->o", g))

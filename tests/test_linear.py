@@ -1,4 +1,4 @@
-"""labcode.linear: the forward pass and the hand-derived backward of one linear layer.
+"""labcode.linear: one linear layer's forward, hand-derived backward, Function and Module.
 
 The backward is checked twice, on random non-zero float64 tensors of many non-square
 shapes (batch of one, a single 1-D sample, 3-D batches): against autograd through
@@ -6,14 +6,18 @@ shapes (batch of one, a single 1-D sample, 3-D batches): against autograd throug
 """
 from __future__ import annotations
 
-import itertools
+from types import SimpleNamespace
 
 import pytest
 import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from labcode import linear_backward, linear_forward
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+import labcode
+from labcode import LinearFunction, ManualLinear, linear_backward, linear_forward, linear_function, seeded
 
 # Derandomized and without an example database: the same cases on every run and machine.
 SWEEP = settings(max_examples=100, deadline=None, derandomize=True, database=None)
@@ -210,21 +214,6 @@ def test_linear_backward_is_itself_differentiable():
         lambda x, weight, b, grad_output: linear_backward(grad_output, x, weight, b), inputs)
 
 
-@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
-@pytest.mark.parametrize("needs", list(itertools.product([False, True], repeat=3)),
-                         ids=lambda needs: "x{:d}_w{:d}_b{:d}".format(*needs))
-def test_linear_backward_returns_none_for_the_gradients_it_skips(needs, bias):
-    x, weight, b, grad_output = random_layer((2, 3), 4, 5, bias, seed=8)
-    full = linear_backward(grad_output, x, weight, b)
-    assert (full[2] is not None) == bias  # by default, every gradient there is
-    partial = linear_backward(grad_output, x, weight, b, needs=needs)
-    for got, everything, needed in zip(partial, full, needs):
-        if needed and everything is not None:
-            assert torch.equal(got, everything)  # the same operations, bit for bit
-        else:
-            assert got is None
-
-
 def test_linear_backward_works_in_float32():
     x, weight, b, grad_output = random_layer((8,), 5, 3, True, seed=5, dtype=torch.float32)
     ours = linear_backward(grad_output, x, weight, b)
@@ -233,62 +222,268 @@ def test_linear_backward_works_in_float32():
         torch.testing.assert_close(a, expected)
 
 
-# ---- bad input -------------------------------------------------------------------------
+# ---- bad input: torch's own error names both shapes (no checks in the math) -----------
 
-def _good():
+@pytest.mark.parametrize("call, match", [
+    (lambda x, w, b, g: linear_forward(x[:, :2], w, b), r"shapes cannot be multiplied \(4x2 and 3x2\)"),
+    (lambda x, w, b, g: linear_forward(x.float(), w, b), r"same dtype"),
+    (lambda x, w, b, g: linear_forward(x, w, b[:1].expand(3)), r"size of tensor a \(2\).*b \(3\)"),
+    (lambda x, w, b, g: linear_backward(g[:, :1], x, w, b), r"shapes cannot be multiplied \(4x1 and 2x3\)"),
+    (lambda x, w, b, g: ManualLinear(3, 2)(x[:, :2].float()), r"shapes cannot be multiplied \(4x2 and 3x2\)"),
+], ids=["forward_x_width", "forward_dtype", "forward_bias", "backward_grad_output", "layer_width"])
+def test_a_shape_or_dtype_that_does_not_fit_gets_torchs_error_naming_it(call, match):
     x, weight, b, grad_output = random_layer((4,), 3, 2, True, seed=6)
-    return {"x": x, "weight": weight, "bias": b, "grad_output": grad_output}
+    with pytest.raises(RuntimeError, match=match):
+        call(x, weight, b, grad_output)
 
 
-FORWARD_BAD_INPUT = [
-    # (what to replace, its value, error, pattern the message must match)
-    ("x", [[1.0, 2.0, 3.0]], TypeError, r"x must be a torch\.Tensor, got list"),
-    ("x", torch.ones(4, 3, dtype=torch.int64), TypeError,
-     r"x must be a floating-point tensor.*got dtype torch\.int64"),
-    ("weight", torch.ones(2, 3, dtype=torch.int32), TypeError,
-     r"weight must be a floating-point tensor.*got dtype torch\.int32"),
-    ("x", torch.ones(4, 5, dtype=torch.float64), ValueError,
-     r"x has 5 features .*shape \(4, 5\).*weight expects in_features=3"),
-    ("x", torch.tensor(1.0, dtype=torch.float64), ValueError, r"x must have shape .*0-d"),
-    ("weight", torch.ones(6, dtype=torch.float64), ValueError,
-     r"weight must be 2-D .*got shape \(6,\)"),
-    ("bias", torch.ones(3, dtype=torch.float64), ValueError,
-     r"bias must have shape \(out_features,\) = \(2,\), got shape \(3,\)"),
-    ("bias", torch.ones(1, 2, dtype=torch.float64), ValueError,
-     r"bias must have shape .* got shape \(1, 2\)"),
-    ("bias", torch.ones(2, dtype=torch.bool), TypeError,
-     r"bias must be a floating-point tensor.*torch\.bool"),
-    ("x", torch.ones(4, 3, dtype=torch.float32), TypeError,
-     r"x has dtype torch\.float32 but weight has dtype torch\.float64"),
-    ("x", torch.ones(4, 3, dtype=torch.float64, device="meta"), ValueError,
-     r"x is on meta but weight is on cpu"),
+# ---- LinearFunction: the backward plugged into autograd ---------------------------------
+
+SHAPES = [  # (batch shape, in_features, out_features): non-square, batch of one, 1-D, 3-D
+    ((5,), 3, 2),
+    ((1,), 4, 7),
+    ((), 6, 1),
+    ((2, 3), 5, 4),
 ]
 
 
-@pytest.mark.parametrize("name, value, error, match", FORWARD_BAD_INPUT)
-@pytest.mark.parametrize("function", ["linear_forward", "linear_backward"])
-def test_linear_rejects_bad_input_naming_it(function, name, value, error, match):
-    args = _good()
-    args[name] = value
-    with pytest.raises(error, match=match):
-        if function == "linear_forward":
-            linear_forward(args["x"], args["weight"], args["bias"])
-        else:
-            linear_backward(args["grad_output"], args["x"], args["weight"], args["bias"])
+def leaves(batch_shape, in_features, out_features, bias, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.randn(*batch_shape, in_features, generator=g, dtype=torch.float64)
+    w = torch.randn(out_features, in_features, generator=g, dtype=torch.float64)
+    b = torch.randn(out_features, generator=g, dtype=torch.float64) if bias else None
+    return [t.requires_grad_(True) for t in (x, w, b) if t is not None]
 
 
-@pytest.mark.parametrize("value, error, match", [
-    (torch.ones(4, 3, dtype=torch.float64), ValueError,
-     r"grad_output must have the forward output's shape \(4, 2\).*got shape \(4, 3\)"),
-    (torch.ones(2, dtype=torch.float64), ValueError,
-     r"grad_output must have .*\(4, 2\).*got shape \(2,\)"),
-    (torch.ones(4, 2, dtype=torch.int64), TypeError,
-     r"grad_output must be a floating-point tensor.*torch\.int64"),
-    (torch.ones(4, 2, dtype=torch.float32), TypeError,
-     r"grad_output has dtype torch\.float32 but x has dtype torch\.float64"),
-    (None, TypeError, r"grad_output must be a torch\.Tensor, got None"),
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_linear_function_passes_gradcheck(shape, bias):
+    inputs = tuple(leaves(*shape, bias))
+    assert torch.autograd.gradcheck(LinearFunction.apply, inputs)
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("shape", SHAPES, ids=str)
+def test_linear_function_passes_gradgradcheck(shape, bias):
+    inputs = tuple(leaves(*shape, bias))
+    assert torch.autograd.gradgradcheck(LinearFunction.apply, inputs)
+
+
+def test_linear_function_accepts_explicit_none_bias():
+    x, w = leaves((4,), 3, 2, bias=False)
+    assert torch.autograd.gradcheck(lambda x, w: LinearFunction.apply(x, w, None), (x, w))
+
+
+def test_linear_function_gradients_match_functional_linear():
+    x, w, b = leaves((2, 3), 5, 4, bias=True, seed=1)
+    grad_output = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(2),
+                              dtype=torch.float64)
+    ours = torch.autograd.grad(LinearFunction.apply(x, w, b), (x, w, b), grad_output)
+    theirs = torch.autograd.grad(torch.nn.functional.linear(x, w, b), (x, w, b), grad_output)
+    for a, expected in zip(ours, theirs):
+        torch.testing.assert_close(a, expected)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "x_transposed", "weight_transposed", "both"])
+def test_linear_function_sum_backward_matches_autograd_on_non_contiguous_inputs(layout):
+    # y.sum().backward() hands the backward an expanded, stride-0 tensor of ones.
+    x, w, b = (t.detach() for t in leaves((6,), 4, 3, bias=True, seed=2))
+    if layout in ("x_transposed", "both"):
+        x = x.T.contiguous().T  # (N, D_in) values, column-major
+    if layout in ("weight_transposed", "both"):
+        w = w.T.contiguous().T  # like passing w.T of a (D_in, D_out) tensor
+    ours = [t.clone().requires_grad_() for t in (x, w, b)]
+    theirs = [t.clone().requires_grad_() for t in (x, w, b)]
+    assert [t.stride() for t in ours] == [t.stride() for t in (x, w, b)]  # layout kept
+    LinearFunction.apply(*ours).sum().backward()
+    torch.nn.functional.linear(*theirs).sum().backward()
+    for a, expected in zip(ours, theirs):
+        torch.testing.assert_close(a.grad, expected.grad)
+    assert torch.autograd.gradcheck(LinearFunction.apply, tuple(ours))
+
+
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+def test_linear_function_backward_equals_linear_backward_bit_for_bit(bias):
+    x, w, *b = leaves((2, 3), 4, 5, bias=bias, seed=3)
+    grad_output = torch.randn(2, 3, 5, generator=torch.Generator().manual_seed(4),
+                              dtype=torch.float64)
+    ours = torch.autograd.grad(LinearFunction.apply(x, w, *b), (x, w, *b), grad_output)
+    hand = linear_backward(grad_output, x.detach(), w.detach(), *b)
+    assert len(ours) == 2 + bias
+    for a, expected in zip(ours, hand):
+        assert torch.equal(a, expected)
+
+
+@pytest.mark.parametrize("needs", [
+    (False, True, True), (True, True, True), (True, False, False), (False, False, True),
+], ids=lambda needs: "x{:d}_w{:d}_b{:d}".format(*needs))
+def test_linear_function_computes_only_the_gradients_autograd_needs(needs):
+    """A first layer's x needs no gradient: its G W matmul must not run at all."""
+    (n, d_in, d_out) = (5, 3, 4)
+    x, w, b = (t.requires_grad_(need) for t, need in zip(leaves((n,), d_in, d_out, bias=True),
+                                                         needs))
+    out = LinearFunction.apply(x, w, b).sum()
+    with FlopCounterMode(display=False) as flops:
+        out.backward()
+    # Each of G W and G^T X is one (n x d_out) by (d_out x d_in)-shaped product.
+    assert flops.get_total_flops() == (needs[0] + needs[1]) * 2 * n * d_in * d_out
+    for t, need in zip((x, w, b), needs):
+        assert (t.grad is not None) == need
+
+
+@pytest.mark.parametrize("needs", [
+    (True, False, False), (False, True, False), (False, False, True), (True, True, True),
 ])
-def test_linear_backward_rejects_bad_grad_output(value, error, match):
-    args = _good()
-    with pytest.raises(error, match=match):
-        linear_backward(value, args["x"], args["weight"], args["bias"])
+def test_linear_function_backward_returns_none_for_inputs_without_grad(needs):
+    x, w, b = (t.detach() for t in leaves((5,), 3, 2, bias=True))
+    grad_output = torch.ones(5, 2, dtype=torch.float64)
+    ctx = SimpleNamespace(saved_tensors=(x, w, b), needs_input_grad=needs)
+    grads = LinearFunction.backward(ctx, grad_output)
+    expected = (grad_output @ w, grad_output.T @ x, grad_output.sum(0))
+    assert len(grads) == 3
+    for got, wanted, needed in zip(grads, expected, needs):
+        if needed:
+            torch.testing.assert_close(got, wanted)
+        else:
+            assert got is None
+
+
+def test_linear_function_backward_without_bias_returns_none_for_it():
+    # apply(x, w) has two inputs; autograd accepts a trailing None for the missing bias
+    x, w = (t.detach() for t in leaves((5,), 3, 2, bias=False))
+    ctx = SimpleNamespace(saved_tensors=(x, w, None), needs_input_grad=(False, True))
+    grads = LinearFunction.backward(ctx, torch.ones(5, 2, dtype=torch.float64))
+    assert len(grads) == 3 and grads[0] is None and grads[2] is None
+    torch.testing.assert_close(grads[1], torch.ones(2, 5, dtype=torch.float64) @ x)
+
+
+def test_linear_function_leaves_grad_of_frozen_inputs_none():
+    x, w, b = leaves((5,), 3, 2, bias=True)
+    w.requires_grad_(False)
+    LinearFunction.apply(x, w, b).sum().backward()
+    assert w.grad is None
+    torch.testing.assert_close(x.grad, torch.ones(5, 2, dtype=torch.float64) @ w)
+    torch.testing.assert_close(b.grad, torch.full((2,), 5.0, dtype=torch.float64))
+
+
+def test_torch_func_vmap_and_grad_work_through_linear_function():
+    """generate_vmap_rule: per-sample gradients with torch.func, through our backward."""
+    x, w, b = (t.detach() for t in leaves((7, 5), 3, 4, bias=True))  # 7 samples of (5, 3)
+    per_sample = torch.func.vmap(LinearFunction.apply, in_dims=(0, None, None))(x, w, b)
+    torch.testing.assert_close(per_sample, x @ w.T + b)
+
+    def loss(w_, x_):
+        return (LinearFunction.apply(x_, w_, b) ** 2).sum()
+
+    grads = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0))(w, x)  # (7, 4, 3)
+    for i in range(len(x)):
+        w_i = w.clone().requires_grad_()
+        (torch.nn.functional.linear(x[i], w_i, b) ** 2).sum().backward()
+        torch.testing.assert_close(grads[i], w_i.grad)
+
+
+def test_gradcheck_cannot_see_a_gradient_with_extra_batch_dimensions():
+    """Autograd sums a returned gradient down to its input's shape (sum_to_size), so a bias
+    gradient left unsummed, or kept (1, D_out), or a weight gradient per batch position,
+    passes gradcheck; the lesson says so, and the starter asserts the shapes."""
+    from labcode.checks.mistakes import mistake, planted
+
+    x, w, b = leaves((5,), 3, 2, bias=True)
+    x3 = torch.randn(2, 4, 3, dtype=torch.float64, requires_grad=True)
+    unsummed, first_row, mean = planted(mistake("bias_not_summed", "linear_backward"))
+    keepdim, per_position = planted(mistake("wrong_shape", "linear_backward"))
+    for wrong, inputs in [(unsummed, (x, w, b)), (keepdim, (x, w, b)), (per_position, (x3, w, b))]:
+        assert torch.autograd.gradcheck(linear_function(wrong).apply, inputs)
+    for wrong in (first_row, mean):  # the right shape, wrong values: gradcheck sees those
+        assert not torch.autograd.gradcheck(linear_function(wrong).apply, (x, w, b),
+                                            raise_exception=False)
+    assert torch.autograd.gradcheck(linear_function(labcode.linear_backward).apply, (x3, w, b))
+
+
+def test_linear_function_of_a_students_backward_subclasses_linear_function():
+    calls = []
+
+    def students(grad_output, x, weight, bias):
+        calls.append(bias)
+        return linear_backward(grad_output, x, weight, bias)
+
+    F = linear_function(students)
+    x = torch.randn(3, 2, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(4, 2, dtype=torch.float64)
+    y = F.apply(x, w)
+    assert issubclass(F, LinearFunction) and F.forward is LinearFunction.forward
+    assert type(y.grad_fn).__name__ == "StudentLinearFunctionBackward"
+    y.sum().backward()
+    assert calls == [None]  # the student's backward ran, told there is no bias
+    torch.testing.assert_close(x.grad, torch.ones(3, 4, dtype=torch.float64) @ w)
+
+
+# ---- ManualLinear: a drop-in for nn.Linear with our backward ---------------------------
+
+def twin_layers(in_features, out_features, bias=True, seed=0, dtype=torch.float32):
+    with seeded(seed):
+        ours = ManualLinear(in_features, out_features, bias=bias).to(dtype)
+    with seeded(seed):
+        reference = nn.Linear(in_features, out_features, bias=bias).to(dtype)
+    return ours, reference
+
+
+def randn(*shape, seed=0, dtype=torch.float32):
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(seed), dtype=dtype)
+
+
+def test_manual_linear_is_an_nn_linear_with_the_same_parameters():
+    layer, reference = twin_layers(5, 3)
+    assert isinstance(layer, nn.Linear)
+    assert (layer.in_features, layer.out_features) == (5, 3)
+    ours = {name: p.shape for name, p in layer.named_parameters()}
+    theirs = {name: p.shape for name, p in reference.named_parameters()}
+    assert ours == theirs == {"weight": (3, 5), "bias": (3,)}
+    assert set(layer.state_dict()) == set(reference.state_dict())
+
+
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize("seed", [0, 1, 123])
+def test_manual_linear_initializes_like_nn_linear_under_the_same_seed(seed, bias):
+    ours, reference = twin_layers(4, 6, bias=bias, seed=seed)
+    assert torch.equal(ours.weight, reference.weight)
+    if bias:
+        assert torch.equal(ours.bias, reference.bias)
+    else:
+        assert ours.bias is None and reference.bias is None
+    # and the init really is random: another seed gives other numbers
+    other, _ = twin_layers(4, 6, bias=bias, seed=seed + 1)
+    assert not torch.equal(ours.weight, other.weight)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+@pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
+@pytest.mark.parametrize("batch_shape", [(8,), (1,), (), (2, 3)], ids=str)
+def test_manual_linear_forward_and_grads_match_nn_linear(batch_shape, bias, dtype):
+    ours, reference = twin_layers(3, 5, bias=bias, seed=2, dtype=dtype)
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(*batch_shape, 3, generator=g, dtype=dtype)
+    grad_output = torch.randn(*batch_shape, 5, generator=g, dtype=dtype)
+    x_ours, x_ref = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+
+    y_ours, y_ref = ours(x_ours), reference(x_ref)
+    torch.testing.assert_close(y_ours, y_ref)
+    y_ours.backward(grad_output)
+    y_ref.backward(grad_output)
+    torch.testing.assert_close(x_ours.grad, x_ref.grad)
+    torch.testing.assert_close(ours.weight.grad, reference.weight.grad)
+    if bias:
+        torch.testing.assert_close(ours.bias.grad, reference.bias.grad)
+
+
+def test_manual_linear_backward_is_the_hand_written_one():
+    layer, _ = twin_layers(3, 2, seed=4)
+    out = layer(randn(4, 3, seed=5))
+    assert type(out.grad_fn).__name__ == "LinearFunctionBackward"
+
+
+def test_manual_linear_without_bias_computes_x_times_weight_transposed():
+    layer, _ = twin_layers(3, 2, bias=False, seed=6, dtype=torch.float64)
+    x = randn(4, 3, seed=7, dtype=torch.float64)
+    torch.testing.assert_close(layer(x), x @ layer.weight.T)
+    assert [name for name, _ in layer.named_parameters()] == ["weight"]

@@ -24,7 +24,19 @@
       }
     });
   }
+  // The sidebar's toggle of a chapter with sections (the lesson) is a <summary> holding only a
+  // chevron icon, so it has no name (axe summary-name, serious; pydata-sphinx-theme's
+  // toctree markup, the one pytorch/pytorch_sphinx_theme#234 patches the same way): name it
+  // after the chapter whose pages it shows or hides.
+  function nameTocToggles() {
+    document.querySelectorAll("nav li > details > summary").forEach(function (summary) {
+      if ((summary.textContent || "").trim() || summary.hasAttribute("aria-label")) return;
+      var link = summary.parentElement.parentElement.querySelector(":scope > a");
+      summary.setAttribute("aria-label", "Pages of " + (link ? link.textContent.trim() : "this chapter"));
+    });
+  }
   document.addEventListener("DOMContentLoaded", function () {
+    nameTocToggles();
     fix();
     // Font Awesome swaps the icons in at its own pace: redo the fix when the buttons change.
     var observer = new MutationObserver(fix);

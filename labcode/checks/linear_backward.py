@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from types import SimpleNamespace
 
 import torch
 
 from .. import _validate
-from ..gradients import autograd_linear_gradients, compare_gradients, default_tolerance, random_linear_problem
+from ..gradients import (GradientComparison, LinearProblem, autograd_linear_gradients,
+                         compare_gradients, default_tolerance, random_linear_problem)
 from ..seeding import seeded
 from ._support import Findings, callable_name, safe_call, single_threaded
 from .mistakes import MISTAKES
@@ -47,19 +47,121 @@ def _scale(got: torch.Tensor, ref: torch.Tensor) -> float:
     return ((got * ref).sum() / (ref * ref).sum()).item()
 
 
-def _recognise(got: list, ref: tuple, wrong: list[int], p) -> list[tuple[str, int]]:
+def _explain(k: int, got: list, ref: tuple, planted: list) -> str:
+    """The code of the mistake that explains gradient ``k`` alone."""
+    for code, wrong in planted:
+        if not _same(wrong[k], ref[k]) and _same(got[k], wrong[k]):
+            return code
+    if got[k].shape != ref[k].shape:
+        return "wrong_shape"
+    if _same(got[k], _scale(got[k], ref[k]) * ref[k]):
+        return "constant_factor"
+    return "wrong_values"
+
+
+def _recognise(got: list, ref: tuple, wrong: list[int], p: LinearProblem) -> list[tuple[str, int]]:
     """``(code, gradient)`` of the mistakes that explain the wrong gradients: each one whose
     plant reproduces all three (several: a tie the other cases decide), else one per wrong
     gradient."""
     planted = [(m.code, plant(list(ref), p)) for m in _RECOGNISED for plant in m.plants]
     whole = dict.fromkeys(code for code, w in planted if all(map(_same, got, w)))
-    found = {code: wrong[0] for code in whole}
-    for k in [] if whole else wrong:
-        code = next((c for c, w in planted if not _same(w[k], ref[k]) and _same(got[k], w[k])),
-                    "wrong_shape" if got[k].shape != ref[k].shape else "constant_factor"
-                    if _same(got[k], _scale(got[k], ref[k]) * ref[k]) else "wrong_values")
-        found.setdefault(code, k)
+    if whole:
+        return [(code, wrong[0]) for code in whole]
+    found: dict[str, int] = {}
+    for k in wrong:
+        found.setdefault(_explain(k, got, ref, planted), k)
     return list(found.items())
+
+
+def _info(p: LinearProblem, ref: tuple, k: int = 0, g: object = None) -> dict:
+    """What a message may name about gradient ``k`` (``g``, what the student returned)."""
+    both = isinstance(g, torch.Tensor) and ref[k] is not None
+    return dict(name=_NAMES[k], of=_OF[k], M=p.grad_output.numel() // p.weight.shape[0],
+                N0=p.x.shape[0], got=tuple(g.shape) if both else None,
+                want=None if ref[k] is None else tuple(ref[k].shape),
+                scale=_scale(g, ref[k]) if both else float("nan"))
+
+
+def _returned(result: object) -> str:
+    if result is None:
+        return "None (is a return statement missing?)"
+    if isinstance(result, (tuple, list)):
+        return f"{len(result)} values"
+    return _validate.describe(result)
+
+
+def _gradient(k: int, g: object, want: torch.Tensor | None,
+              add: Callable) -> tuple[str, GradientComparison | None, bool]:
+    """Gradient ``k``'s cell, its comparison, and whether its values are wrong (for
+    :func:`_recognise`); ``add`` diagnoses what is wrong with it besides its values."""
+    if want is None or not isinstance(g, torch.Tensor):
+        if g is want:
+            return "None (no bias)", None, False
+        if want is None:
+            expected = "None: there is no bias"
+        else:
+            expected = f"a tensor of {_OF[k]}'s shape {tuple(want.shape)}"
+        add("wrong_return", detail=f"{_NAMES[k]} must be {expected}, got {_validate.describe(g)}.")
+        return "not a tensor", None, False
+    dtype = _validate.dtype_name(g.dtype)
+    if not g.is_floating_point():
+        add("wrong_dtype", k, dtype=dtype)
+        return f"dtype {dtype}", None, False
+    if not torch.isfinite(g).all():
+        add("not_finite", k)
+        return "NaN/inf", None, False
+    if g.shape != want.shape:
+        return f"shape {tuple(g.shape)}", None, True
+    rtol, atol = default_tolerance(g.dtype)  # float32 at float32's tolerance: its values count
+    c = compare_gradients(g.double(), want, name=_NAMES[k], rtol=rtol, atol=atol)
+    if g.dtype != want.dtype:
+        add("wrong_dtype", k, dtype=dtype)
+    return f"{c.max_abs_error:.1e} / {c.max_rel_error:.1e}", c, not c.passed
+
+
+def _check_case(fn: Callable, index: int, findings: Findings, tied: dict,
+                raised: list) -> CaseResult:
+    """One row of :func:`check_linear_backward`: ``fn`` on the problem ``LINEAR_CASES[index]``."""
+    batch_shape, d_in, d_out, has_bias = LINEAR_CASES[index]
+    name = f"x {(*batch_shape, d_in)}, weight {(d_out, d_in)}, {'bias' if has_bias else 'no bias'}"
+    p = random_linear_problem(batch_shape, d_in, d_out, bias=has_bias, seed=1000 + index)
+    ref = autograd_linear_gradients(*p)
+    given = [t if t is None else t.clone() for t in p]
+    with seeded(index):  # the same report every run; the caller's generator is untouched
+        result, exc, caught = safe_call(fn, *given)
+    codes, cells, comparisons, wrong = [], dict.fromkeys(_NAMES, "—"), [], []
+
+    def add(code: str, k: int = 0, g: object = None, **fields) -> None:
+        findings.add(code, name, **{**_info(p, ref, k, g), **fields})
+        codes.append(code)
+
+    if exc is not None:
+        raised.append((name, exc, len(batch_shape) > 1))
+        codes.append(f"raised {type(exc).__name__}")
+    elif not isinstance(result, (tuple, list)) or len(result) != 3:
+        add("wrong_return", detail="linear_backward must return three values, (grad_input, "
+            f"grad_weight, grad_bias), got {_returned(result)}.")
+    else:
+        got = [g.detach() if isinstance(g, torch.Tensor) else g for g in result]
+        for k in range(3):
+            cells[_NAMES[k]], comparison, values_wrong = _gradient(k, got[k], ref[k], add)
+            if comparison is not None:
+                comparisons.append(comparison)
+            if values_wrong:
+                wrong.append(k)
+        recognised = _recognise(got, ref, wrong, p) if wrong else []
+        if len(recognised) > 1 and len(wrong) == 1:  # a tie: the other cases decide
+            tied[name] = [(code, _info(p, ref, k, got[k])) for code, k in recognised]
+            codes.append(" or ".join(code for code, _ in recognised))
+        else:
+            for code, k in recognised:
+                add(code, k, got[k])
+    if any(t is not None and not torch.equal(g, t) for g, t in zip(given, p)):
+        add("modified_input")
+    note = "; ".join(dict.fromkeys(codes))
+    if not note and caught:
+        note = "warning: " + caught[0]
+    return CaseResult(name, not codes, tuple(cells.items()), tuple(comparisons), note)
 
 
 @single_threaded
@@ -88,83 +190,18 @@ def check_linear_backward(fn: Callable) -> CheckReport:
     """
     _validate.student_code("fn", fn, "a function fn(grad_output, x, weight, bias) that returns "
                            "(grad_input, grad_weight, grad_bias)")
-    start, findings, cases = time.perf_counter(), Findings("linear_backward"), []
+    start, findings = time.perf_counter(), Findings("linear_backward")
     tied: dict[str, list] = {}  # case -> the mistakes that fit it equally well
     raised: list[tuple[str, BaseException, bool]] = []  # (case, exception, several batch dims)
-    for index, (batch_shape, d_in, d_out, has_bias) in enumerate(LINEAR_CASES):
-        name = f"x {(*batch_shape, d_in)}, weight {(d_out, d_in)}, {'bias' if has_bias else 'no bias'}"
-        problem = random_linear_problem(batch_shape, d_in, d_out, bias=has_bias, seed=1000 + index)
-        p = SimpleNamespace(**{k: problem[k] for k in ("grad_output", "x", "weight", "bias")})
-        ref = autograd_linear_gradients(p.grad_output, p.x, p.weight, p.bias)
-        given = [t if t is None else t.clone() for t in vars(p).values()]
-        with seeded(index):  # the same report every run; the caller's generator is untouched
-            result, exc, caught = safe_call(fn, *given)
-        codes, cells, comparisons, wrong = [], {n: "—" for n in _NAMES}, [], []
-
-        def info(k: int = 0, g: object = None) -> dict:  # what a message may name
-            both = isinstance(g, torch.Tensor) and ref[k] is not None
-            return dict(name=_NAMES[k], of=_OF[k], M=p.grad_output.numel() // d_out,
-                        N0=batch_shape[0], got=tuple(g.shape) if both else None,
-                        want=None if ref[k] is None else tuple(ref[k].shape),
-                        scale=_scale(g, ref[k]) if both else float("nan"))
-
-        def add(code: str, **fields) -> None:
-            findings.add(code, name, **fields)
-            codes.append(code)
-
-        if exc is not None:
-            raised.append((name, exc, len(batch_shape) > 1))
-            codes.append(f"raised {type(exc).__name__}")
-        elif not isinstance(result, (tuple, list)) or len(result) != 3:
-            got = ("None (is a return statement missing?)" if result is None else f"{len(result)} "
-                   "values" if isinstance(result, (tuple, list)) else _validate.describe(result))
-            add("wrong_return", detail="linear_backward must return three values, (grad_input, "
-                f"grad_weight, grad_bias), got {got}.")
-        else:
-            got = [g.detach() if isinstance(g, torch.Tensor) else g for g in result]
-            for k, (g, want) in enumerate(zip(got, ref)):
-                if want is None or not isinstance(g, torch.Tensor):
-                    cells[_NAMES[k]] = "None (no bias)" if g is want else "not a tensor"
-                    if g is not want:
-                        add("wrong_return", detail=f"{_NAMES[k]} must be " + ("None: there is no "
-                            "bias" if want is None else f"a tensor of {_OF[k]}'s shape "
-                            f"{tuple(want.shape)}") + f", got {_validate.describe(g)}.")
-                elif not g.is_floating_point():
-                    cells[_NAMES[k]] = f"dtype {_validate.dtype_name(g.dtype)}"
-                    add("wrong_dtype", **info(k), dtype=_validate.dtype_name(g.dtype))
-                elif not torch.isfinite(g).all():
-                    cells[_NAMES[k]] = "NaN/inf"
-                    add("not_finite", **info(k))
-                elif g.shape != want.shape:
-                    cells[_NAMES[k]] = f"shape {tuple(g.shape)}"
-                    wrong.append(k)
-                else:  # float32 is compared at float32's tolerance: its values still count
-                    c = compare_gradients(g.double(), want, name=_NAMES[k], **dict(
-                        zip(("rtol", "atol"), default_tolerance(g.dtype))))
-                    comparisons.append(c)
-                    cells[_NAMES[k]] = f"{c.max_abs_error:.1e} / {c.max_rel_error:.1e}"
-                    wrong += [] if c.passed else [k]
-                    if g.dtype != want.dtype:
-                        add("wrong_dtype", **info(k), dtype=_validate.dtype_name(g.dtype))
-            recognised = _recognise(got, ref, wrong, p) if wrong else []
-            if len(recognised) > 1 and len(wrong) == 1:  # a tie: the other cases decide
-                tied[name] = [(code, info(k, got[k])) for code, k in recognised]
-                codes.append(" or ".join(code for code, _ in recognised))
-            else:
-                for code, k in recognised:
-                    add(code, **info(k, got[k]))
-        if any(t is not None and not torch.equal(g, t) for g, t in zip(given, vars(p).values())):
-            add("modified_input")
-        cases.append(CaseResult(name, not codes, tuple(cells.items()), tuple(comparisons),
-                                "; ".join(dict.fromkeys(codes)) or ("warning: " + caught[0]
-                                                                    if caught else "")))
+    cases = [_check_case(fn, i, findings, tied, raised) for i in range(len(LINEAR_CASES))]
     for name, candidates in tied.items():  # e.g. shape (1, D_out) for one sample
         code, fields = next((c for c in candidates if c[0] in findings.found), candidates[0])
         findings.add(code, name, **fields)
     only_batched = 0 < len(raised) < len(LINEAR_CASES) and all(b for _, _, b in raised)
     for name, exc, _ in raised:  # raised only where x has several batch dimensions: 2-D only
-        hint = ("This case has no bias (bias is None): then return None for grad_bias and do "
-                "not use bias." if name.endswith("no bias") and "NoneType" in str(exc) else "")
+        hint = ""
+        if name.endswith("no bias") and "NoneType" in str(exc):
+            hint = "This case has no bias (bias is None): then return None for grad_bias and do not use bias."
         findings.exception(exc, name, f"{callable_name(fn)}(grad_output, x, weight, bias)", hint,
                            "batch_dimensions" if only_batched else "raised")
     report = findings.report(f"check_linear_backward({callable_name(fn)})", cases, start)

@@ -54,9 +54,23 @@ def _trajectory(train_fn: Callable, model0: nn.Module, X, y, lr: float, seed: in
     return None, exc
 
 
-def _backward_twice(exc: BaseException) -> bool:
-    """Autograd's error for a second backward through a freed graph (the loss computed once)."""
-    return isinstance(exc, RuntimeError) and "backward through the graph a second time" in str(exc)
+#: What ``retain_graph=True`` adds when the loss is computed once, outside the loop.
+RETAIN_GRAPH_HINT = ("This is the follow-up of computing the loss once, outside the loop: "
+                     "retain_graph=True keeps that graph, but optimizer.step() changes in place "
+                     "the weights it saved, so the next backward finds them modified.")
+
+
+def _backward_twice(exc: BaseException, n_passes: int) -> str | None:
+    """``""`` for autograd's error on a second backward through a freed graph (the loss
+    computed once); the hint for its ``retain_graph=True`` follow-up, an in-place
+    modification found after a backward pass went through; else ``None``."""
+    if not isinstance(exc, RuntimeError):
+        return None
+    if "backward through the graph a second time" in str(exc):
+        return ""
+    if "modified by an inplace operation" in str(exc) and n_passes > 0:
+        return RETAIN_GRAPH_HINT
+    return None
 
 
 @single_threaded
@@ -126,10 +140,11 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
         returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
     for handle in handles:
         handle.remove()
+    twice = None if exc is None else _backward_twice(exc, max(passes.values()))
     if exc is None:
         note = ""
-    elif _backward_twice(exc):
-        note = findings.exception(exc, None, call, code="backward_twice")
+    elif twice is not None:
+        note = findings.exception(exc, None, call, twice, code="backward_twice")
     else:
         note = findings.exception(exc, None, call, "check_training calls train_fn(model, X, y, "
                                   "epochs=..., lr=...).")

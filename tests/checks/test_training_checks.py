@@ -128,3 +128,24 @@ def test_check_training_rejects_results_and_bad_settings():
         check_training(labcode.train, epochs=0)
     with pytest.raises(ValueError, match="min_accuracy"):
         check_training(labcode.train, min_accuracy=1.5)
+
+
+def test_retain_graph_follow_up_is_named_as_the_backward_twice_root_cause():
+    """Issue 22 item 5: the forward moved out of the loop, then PyTorch's retain_graph=True
+    hint followed: "modified by an inplace operation" has the same root cause."""
+    first, follow_up = (check_training(plant("backward_twice", "training", i), **FAST)
+                        for i in (0, 1))
+    assert first.codes == follow_up.codes == ["backward_twice"]
+    assert "a second time" in first.diagnoses[0].message
+    message = follow_up.diagnoses[0].message
+    assert "modified by an inplace operation" in message and "retain_graph=True" in message
+    assert "inside the loop" in message
+
+
+def test_an_inplace_error_before_any_backward_pass_is_not_called_backward_twice():
+    def modifies_a_weight_first(model, X, y, epochs, lr):
+        raise RuntimeError("one of the variables needed for gradient computation has been "
+                           "modified by an inplace operation")
+
+    report = check_training(modifies_a_weight_first, **FAST)
+    assert report.codes == ["raised"]

@@ -146,6 +146,14 @@ def find_role(pages: list[TocPage], title_of, role: str) -> TocPage:
     raise LookupError(f"no page in _toc.yml plays the {role!r} role; pages: {listing}")
 
 
+def chapter(pages: list[TocPage], first: TocPage) -> list[TocPage]:
+    """`first` and the pages _toc.yml nests under it (a chapter's sections), in reading order."""
+    site_map = parse_toc_yaml(SITE_ROOT / "_toc.yml")
+    nested = [str(item) for tree in site_map[first.docname].subtrees for item in tree.items]
+    by_name = {p.docname: p for p in pages}
+    return [first] + [by_name[name] for name in nested if name in by_name]
+
+
 # --------------------------------------------------------------------------------------------
 # The course's self-check (the questions, in order, and their answers)
 # --------------------------------------------------------------------------------------------

@@ -369,6 +369,12 @@ def role_page(site):
     return lambda role: st.find_role(site.pages, lambda p: site.visit(p).title, role)
 
 
+@pytest.fixture(scope="session")
+def lesson_chapter(site, role_page):
+    """The lesson's pages: its first page and the sections _toc.yml nests under it."""
+    return st.chapter(site.pages, role_page("lesson"))
+
+
 # --------------------------------------------------------------------------------------------
 # Report: printed after the tests and written to _build/site-report.json
 # --------------------------------------------------------------------------------------------

@@ -135,24 +135,30 @@ def test_partb_reveal_hidden_until_expanded(site, role_page):
 
 
 @pytest.mark.parametrize("role", ["lesson", "sample"])
-def test_every_answer_waits_closed_behind_an_open_after_label(site, role_page, role):
+def test_every_answer_waits_closed_behind_an_open_after_label(site, role_page, lesson_chapter, role):
     """What answers the homework is folded under a label that says "open after ...": closed
-    on load, its content hidden; on the lesson no copyable linear_backward is in sight."""
-    context, page = _fresh(site, role_page(role))
-    try:
-        labels = page.locator("article.bd-article details > summary", has_text=re.compile("open after", re.I))
-        assert labels.count() >= 1
-        for i in range(labels.count()):
-            details = labels.nth(i).locator("xpath=..")
-            assert details.evaluate("el => el.open") is False, labels.nth(i).text_content()
-            expect(details.locator(":scope > :not(summary)").first).to_be_hidden()
-        if role == "lesson":
-            solution = page.locator("article.bd-article pre", has_text="def linear_backward(")
-            assert solution.count() >= 1
-            for i in range(solution.count()):
-                expect(solution.nth(i)).to_be_hidden()
-    finally:
-        context.close()
+    on load, its content hidden; in the lesson no copyable linear_backward is in sight."""
+    pages = lesson_chapter if role == "lesson" else [role_page(role)]
+    n_labels = n_solutions = 0
+    for toc_page in pages:
+        context, page = _fresh(site, toc_page)
+        try:
+            labels = page.locator("article.bd-article details > summary", has_text=re.compile("open after", re.I))
+            n_labels += labels.count()
+            for i in range(labels.count()):
+                details = labels.nth(i).locator("xpath=..")
+                assert details.evaluate("el => el.open") is False, f"{toc_page.docname}: {labels.nth(i).text_content()}"
+                expect(details.locator(":scope > :not(summary)").first).to_be_hidden()
+            if role == "lesson":  # the sample submission shows its own, as a submission does
+                solution = page.locator("article.bd-article pre", has_text="def linear_backward(")
+                n_solutions += solution.count()
+                for i in range(solution.count()):
+                    expect(solution.nth(i), f"{toc_page.docname}: linear_backward in sight").to_be_hidden()
+        finally:
+            context.close()
+    assert n_labels >= 1, f"no 'open after' label on {[p.docname for p in pages]}"
+    if role == "lesson":
+        assert n_solutions >= 1, "the lesson's folded linear_backward listing is missing"
 
 
 # --------------------------------------------------------------------------------------------
