@@ -9,7 +9,7 @@ Modules, one concept each:
 * :mod:`labcode.function`: ``LinearFunction``, the two plugged into autograd;
 * :mod:`labcode.layer`: ``ManualLinear``, an ``nn.Linear`` using that backward;
 * :mod:`labcode.mlp`: ``MLP`` and ``collapse``;
-* :mod:`labcode.data`: ``make_moons``;
+* :mod:`labcode.data`: ``make_moons``, ``make_circles``;
 * :mod:`labcode.train`: ``train``, ``accuracy``, ``History``;
 * :mod:`labcode.gradients`: checking a gradient against autograd;
 * :mod:`labcode.finite_differences`: against finite differences and ``gradcheck``, and
@@ -19,7 +19,7 @@ Modules, one concept each:
 * :mod:`labcode.plotting`: the book's shared figures (matplotlib imported only when drawing);
 * :mod:`labcode.checks`: self-checks a student runs on their own code.
 """
-from .data import make_moons
+from .data import make_circles, make_moons
 from .finite_differences import (PrecisionRow, finite_difference_errors, finite_difference_gradient,
                                  linear_cross_entropy_problem, precision_comparison, run_gradcheck)
 from .function import LinearFunction, linear_function
@@ -31,8 +31,8 @@ from .linear import linear_backward, linear_forward
 from .mlp import ACTIVATIONS, MLP, collapse
 from .plotting import (plot_activations, plot_decision_boundary, plot_finite_difference_errors,
                        plot_training_curves)
-from .probes import (TOY_FIRST_LAYER_WEIGHT, TOY_INPUT, TOY_LABEL, TOY_LR, TOY_PARAMETERS,
-                     TOY_WEIGHT, GradientProbe, NonlinearityProbe, gradient_probe,
+from .probes import (TOY_FIRST_LAYER_WEIGHT, TOY_INPUT, TOY_LABEL, TOY_LR, TOY_OUTPUT_WEIGHT,
+                     TOY_PARAMETERS, TOY_WEIGHT, GradientProbe, NonlinearityProbe, gradient_probe,
                      nonlinearity_probe, toy_network)
 from .seeding import seeded
 from .train import History, accuracy, train
@@ -42,12 +42,12 @@ from .checks import CheckReport, check_linear_backward, check_mlp, check_trainin
 __all__ = [
     "ACTIVATIONS", "CheckReport", "GradientComparison", "GradientProbe", "History",
     "LinearFunction", "MLP", "ManualLinear", "NonlinearityProbe", "PrecisionRow",
-    "TOY_FIRST_LAYER_WEIGHT", "TOY_INPUT", "TOY_LABEL", "TOY_LR", "TOY_PARAMETERS",
+    "TOY_FIRST_LAYER_WEIGHT", "TOY_INPUT", "TOY_LABEL", "TOY_LR", "TOY_OUTPUT_WEIGHT", "TOY_PARAMETERS",
     "TOY_WEIGHT", "accuracy", "autograd_linear_gradients", "check_linear_backward",
     "check_mlp", "check_training", "checks", "collapse", "compare_gradients",
     "compare_linear_backward", "default_tolerance", "finite_difference_errors",
     "finite_difference_gradient", "gradient_probe", "linear_backward",
-    "linear_cross_entropy_problem", "linear_forward", "linear_function", "make_moons",
+    "linear_cross_entropy_problem", "linear_forward", "linear_function", "make_circles", "make_moons",
     "nonlinearity_probe", "plot_activations", "plot_decision_boundary",
     "plot_finite_difference_errors", "plot_training_curves", "precision_comparison",
     "random_linear_problem", "relative_error", "run_gradcheck", "seeded", "toy_network",

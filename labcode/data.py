@@ -52,3 +52,49 @@ def make_moons(n_samples: int = 1000, noise: float = 0.1, seed: int = 0,
     X = X + noise * torch.randn(X.shape, generator=generator, dtype=torch.float64)
     order = torch.randperm(n_samples, generator=generator)
     return X[order].to(device=device, dtype=torch.float32), y[order].to(device=device)
+
+
+def make_circles(n_samples: int = 1000, noise: float = 0.1, factor: float = 0.5, seed: int = 0,
+                 device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Sample two concentric circles: class 0 on the unit circle, class 1 inside it.
+
+    Class 0 lies on :math:`(\cos t, \sin t)`, class 1 on :math:`\text{factor}\,(\cos t,
+    \sin t)`, for :math:`t \in [0, 2\pi)`, plus Gaussian noise of standard deviation
+    ``noise`` on every coordinate. No straight line separates them, and no line does
+    better than about half right: the inner class sits in the middle of the outer one.
+
+    Args:
+        n_samples: number of points ``N`` (``N // 2`` of class 0, the rest class 1).
+        noise: standard deviation of the Gaussian noise added to each coordinate (>= 0).
+        factor: radius of the inner circle, in ``(0, 1)``.
+        seed: seed of the private generator; same seed, same data.
+        device: where to put the result (default: CPU).
+
+    Returns:
+        ``(X, y)`` as :func:`make_moons` returns them: float32 ``(N, 2)``, int64 ``(N,)``.
+
+    Example:
+        >>> X, y = make_circles(100, noise=0.05, seed=0)
+        >>> X.shape, y.shape, int(y.sum())
+        (torch.Size([100, 2]), torch.Size([100]), 50)
+    """
+    n_samples = _validate.positive_int("n_samples", n_samples)
+    noise = _validate.non_negative_float("noise", noise)
+    factor = _validate.positive_float("factor", factor)
+    if factor >= 1:
+        raise ValueError(f"factor must be in (0, 1), the inner circle's radius, got {factor}")
+    seed = _validate.integer("seed", seed)
+    generator = torch.Generator().manual_seed(seed)
+
+    n_outer = n_samples // 2
+    n_inner = n_samples - n_outer
+    circle = [torch.linspace(0.0, 2 * math.pi, n + 1, dtype=torch.float64)[:-1]  # no repeat at 2π
+              for n in (n_outer, n_inner)]
+    outer = torch.stack([torch.cos(circle[0]), torch.sin(circle[0])], dim=1)  # (N0, 2)
+    inner = factor * torch.stack([torch.cos(circle[1]), torch.sin(circle[1])], dim=1)  # (N1, 2)
+    X = torch.cat([outer, inner])  # (N, 2)
+    y = torch.cat([torch.zeros(n_outer, dtype=torch.int64), torch.ones(n_inner, dtype=torch.int64)])
+
+    X = X + noise * torch.randn(X.shape, generator=generator, dtype=torch.float64)
+    order = torch.randperm(n_samples, generator=generator)
+    return X[order].to(device=device, dtype=torch.float32), y[order].to(device=device)

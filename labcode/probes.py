@@ -1,14 +1,17 @@
 r"""The lab's Part B probes: predict first, then run these and compare.
 
 * :func:`gradient_probe`: a tiny, fixed network and one input. The student predicts
-  the sign and rough magnitude of one weight's gradient, and how one SGD step moves
-  that weight and the loss. For cross-entropy the output layer's gradient is
+  the sign and rough magnitude of one first-layer weight's gradient, and how one SGD step
+  moves that weight and the loss. For cross-entropy the chain rule gives
 
   .. math::
 
-      \frac{\partial L}{\partial W_2[c, j]} = (p_c - [c = y])\, h_j
+      \frac{\partial L}{\partial W_2[c, j]} = (p_c - [c = y])\, h_j, \qquad
+      \frac{\partial L}{\partial W_1[i, k]} = \big(W_2^\top (p - t)\big)_i\,
+      \varphi'(a_i)\, x_k
 
-  (predicted probability minus target, times the hidden activation feeding the weight).
+  (predicted probability minus one-hot target ``t``; back through ``W_2^T`` and the
+  ReLU's derivative at the pre-activation ``a_i``; times the input feeding the weight).
 * :func:`nonlinearity_probe`: the same MLP trained with and without its activation
   (one switch, ``activation=None``, on the same model class and the same seed).
 """
@@ -35,9 +38,12 @@ TOY_PARAMETERS = {
     "layers.2.weight": ((0.4, 0.2), (-0.2, 0.6)),  # W2
     "layers.2.bias": (0.0, 0.0),  # b2
 }
-#: The weight the student reasons about: W2[1, 0], from hidden unit h_0 to logit z_1.
-TOY_WEIGHT = ("layers.2.weight", (1, 0))
-#: The optional one, two chain steps further back: W1[1, 0], from input x_0 to hidden unit h_1.
+#: The weight the student reasons about: W1[0, 0], from input x_0 to the live hidden unit
+#: h_0; its gradient comes back through W2^T and the ReLU.
+TOY_WEIGHT = ("layers.0.weight", (0, 0))
+#: The warm-up: W2[1, 0], from hidden unit h_0 to logit z_1 (one step of the chain).
+TOY_OUTPUT_WEIGHT = ("layers.2.weight", (1, 0))
+#: The twist: W1[1, 0], from input x_0 into hidden unit h_1, which the ReLU switches off.
 TOY_FIRST_LAYER_WEIGHT = ("layers.0.weight", (1, 0))
 #: Training of the logistic-regression baseline: long enough to converge on moons.
 LINEAR_BASELINE_EPOCHS, LINEAR_BASELINE_LR = 2000, 0.05
@@ -80,7 +86,9 @@ class GradientProbe:
     Attributes:
         hidden: ReLU activations ``h`` of the hidden layer, shape ``(2,)``.
         logits: output ``z``; probabilities: ``softmax(z)`` (before the step).
-        gradient: ``dL/dW2[1, 0]`` from ``loss.backward()``.
+        gradient: ``dL/dW1[0, 0]`` (:data:`TOY_WEIGHT`) from ``loss.backward()``, at the
+            starting weights.
+        gradient_after: the same weight's gradient at the weights after the step.
         weight_before, weight_after: the weight's value around the step.
         step: ``weight_after - weight_before`` (equals ``-lr * gradient``).
         loss_before, loss_after: cross-entropy on the toy input around the step.
@@ -92,6 +100,7 @@ class GradientProbe:
     logits: tuple[float, ...]
     probabilities: tuple[float, ...]
     gradient: float
+    gradient_after: float
     weight_before: float
     weight_after: float
     step: float
@@ -102,7 +111,7 @@ class GradientProbe:
 
 
 def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:
-    """Take one SGD step on the toy example and report what happened to ``W2[1, 0]``.
+    """Take one SGD step on the toy example and report what happened to :data:`TOY_WEIGHT`.
 
     Args:
         lr: SGD learning rate (> 0).
@@ -131,18 +140,20 @@ def gradient_probe(lr: float = TOY_LR, manual: bool = False) -> GradientProbe:
     gradient = weight.grad[index].item()
     gradients = {n: p.grad.tolist() for n, p in model.named_parameters()}
     opt.step()
-    with torch.no_grad():
-        loss_after = loss_fn(model(x), y).item()
+    loss_after = loss_fn(model(x), y)  # at the new weights; its backward answers "after"
+    opt.zero_grad()
+    loss_after.backward()
     return GradientProbe(
         hidden=tuple(hidden[0].tolist()),
         logits=tuple(logits[0].tolist()),
         probabilities=tuple(torch.softmax(logits[0], dim=0).tolist()),
         gradient=gradient,
+        gradient_after=weight.grad[index].item(),
         weight_before=weight_before,
         weight_after=weight[index].item(),
         step=weight[index].item() - weight_before,
         loss_before=loss.item(),
-        loss_after=loss_after,
+        loss_after=loss_after.item(),
         lr=lr,
         gradients=gradients,
     )
@@ -194,7 +205,8 @@ class NonlinearityProbe:
 
 def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...] = (32, 32),
                        n_samples: int = 1000, noise: float = 0.1, seed: int = 0,
-                       epochs: int = 300, lr: float = 0.01) -> NonlinearityProbe:
+                       epochs: int = 300, lr: float = 0.5,
+                       optimizer: str = "sgd") -> NonlinearityProbe:
     """Train ``MLP(2, hidden_features, 2)`` on moons with ``activation`` and with ``None``.
 
     Both networks start from the same weights (same seed; activations have no
@@ -209,7 +221,8 @@ def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...
         noise: the moons' noise (>= 0).
         seed: seed of the models' initial weights and of the training data (the
             held-out data use ``seed + 1``).
-        epochs, lr: full-batch Adam training of both networks (see :func:`train`).
+        epochs, lr, optimizer: full-batch training of both networks (see :func:`train`):
+            by default 300 steps of plain SGD, as the lab's own runs.
 
     Returns:
         a :class:`NonlinearityProbe`.
@@ -237,7 +250,8 @@ def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...
     for act in (activation, None):
         with seeded(seed):
             model = MLP(2, list(hidden_features), 2, activation=act)
-        history = train(model, X, y, epochs=epochs, lr=lr, X_val=X_test, y_val=y_test)
+        history = train(model, X, y, epochs=epochs, lr=lr, optimizer=optimizer,
+                        X_val=X_test, y_val=y_test)
         runs[act] = (model, history)
     with seeded(seed):
         linear_model = MLP(2, [], 2)

@@ -115,3 +115,51 @@ def test_make_moons_rejects_bad_arguments_naming_them(kwargs, error, match):
     args = dict(n_samples=100, noise=0.1, seed=0) | kwargs
     with pytest.raises(error, match=match):
         make_moons(**args)
+
+
+# ---- make_circles: the sample submission's sibling data set ------------------------------
+from labcode import make_circles  # noqa: E402
+
+
+@pytest.mark.parametrize("n_samples", [1, 2, 7, 1001])
+def test_make_circles_shapes_dtypes_and_class_counts(n_samples):
+    X, y = make_circles(n_samples, noise=0.05, seed=0)
+    assert X.shape == (n_samples, 2) and X.dtype == torch.float32
+    assert y.shape == (n_samples,) and y.dtype == torch.int64
+    assert (y == 0).sum().item() == n_samples // 2
+    assert (y == 1).sum().item() == n_samples - n_samples // 2
+
+
+@pytest.mark.parametrize("factor", [0.3, 0.5, 0.8])
+def test_make_circles_without_noise_puts_each_class_on_its_radius(factor):
+    X, y = make_circles(400, noise=0.0, factor=factor, seed=3)
+    radius = X.double().norm(dim=1)
+    torch.testing.assert_close(radius[y == 0], torch.ones(200, dtype=torch.float64),
+                               rtol=0, atol=1e-6)
+    torch.testing.assert_close(radius[y == 1], torch.full((200,), factor, dtype=torch.float64),
+                               rtol=0, atol=1e-6)
+    # spread evenly around the circle: both classes centred on the origin
+    for cls in (0, 1):
+        assert X[y == cls].double().mean(dim=0).abs().max().item() < 1e-6
+
+
+def test_make_circles_same_seed_same_data_and_global_rng_untouched():
+    state = torch.random.get_rng_state()
+    X1, y1 = make_circles(300, 0.1, seed=7)
+    X2, y2 = make_circles(300, 0.1, seed=7)
+    assert torch.equal(X1, X2) and torch.equal(y1, y2)
+    assert not torch.equal(X1, make_circles(300, 0.1, seed=8)[0])
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
+    (dict(noise=-0.1), ValueError, r"noise must be a finite number >= 0, got -0\.1"),
+    (dict(factor=1.0), ValueError, r"factor must be in \(0, 1\), the inner circle's radius, got 1\.0"),
+    (dict(factor=0), ValueError, r"factor must be a positive, finite number, got 0"),
+    (dict(factor="0.5"), TypeError, r"factor must be a positive number, got str '0\.5'"),
+    (dict(seed=1.5), TypeError, r"seed must be an int, got float 1\.5"),
+])
+def test_make_circles_rejects_bad_input_naming_it(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        make_circles(**kwargs)

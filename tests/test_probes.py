@@ -70,9 +70,10 @@ def weight_of(params, where=TOY_WEIGHT):
 
 # ---- the toy network ------------------------------------------------------------------
 
-def test_toy_weight_is_an_output_weight_from_hidden_unit_to_logit():
-    name, index = TOY_WEIGHT
-    assert name == W2_NAME and len(index) == 2  # dL/dW2[c, j] = (p_c - [c = y]) h_j applies
+def test_toy_weight_is_a_live_first_layer_weight_and_the_warm_up_an_output_weight():
+    name, (i, _) = TOY_WEIGHT
+    assert name == W1_NAME and hand_forward(TOY_PARAMETERS)["pre"][i] > 0  # the chain is open
+    assert labcode.TOY_OUTPUT_WEIGHT[0] == W2_NAME  # dL/dW2[c, j] = (p_c - [c = y]) h_j
 
 
 @pytest.mark.parametrize("manual", [False, True])
@@ -132,10 +133,13 @@ def test_gradient_probe_matches_the_hand_computation(lr, manual):
     assert probe.hidden == approx(tuple(before["h"]))
     assert probe.logits == approx(tuple(before["z"]))
     assert probe.probabilities == approx(tuple(before["p"]))
-    # dL/dW2[1, 0] = (p_1 - 1) * h_0 for the book's weight and label
-    (c, j) = TOY_WEIGHT[1]
-    expected_gradient = (before["p"][c] - (1.0 if c == TOY_LABEL else 0.0)) * before["h"][j]
+    # dL/dW1[i, k] = (W2^T (p - t))_i * relu'(a_i) * x_k for the book's weight and label
+    (i, k) = TOY_WEIGHT[1]
+    W2 = TOY_PARAMETERS[W2_NAME]
+    back = sum(W2[c][i] * (before["p"][c] - (1.0 if c == TOY_LABEL else 0.0)) for c in range(2))
+    expected_gradient = back * (before["pre"][i] > 0) * TOY_INPUT[k]
     assert expected_gradient == approx(weight_of(grads))
+    assert probe.gradient_after == approx(weight_of(hand_gradients(after_params)))
     assert probe.gradient == approx(expected_gradient)
     assert probe.step == approx(-lr * expected_gradient)
     assert probe.weight_before == weight_of(TOY_PARAMETERS)
@@ -148,17 +152,19 @@ def test_gradient_probe_matches_the_hand_computation(lr, manual):
 def test_gradient_probe_answers_the_students_questions():
     probe = gradient_probe()
     f = hand_forward(TOY_PARAMETERS)
-    assert probe.gradient < 0  # increasing W2[1, 0] raises the right logit: the loss falls
-    assert probe.step > 0  # so SGD moves the weight up
-    assert probe.weight_after > probe.weight_before
+    assert probe.gradient > 0  # raising W1[0, 0] raises h_0, which feeds the wrong logit more
+    assert probe.step < 0  # so SGD moves the weight down
+    assert probe.weight_after < probe.weight_before
     assert probe.loss_after < probe.loss_before
-    # rough magnitude: |p_1 - 1| * h_0, both of which a student can estimate
-    assert abs(probe.gradient) == pytest.approx((1 - f["p"][1]) * f["h"][0])
+    # rough magnitude: (W2[0, 0] - W2[1, 0]) (1 - p_1) x_0, each of which a student can estimate
+    W2 = TOY_PARAMETERS[W2_NAME]
+    assert probe.gradient == pytest.approx((W2[0][0] - W2[1][0]) * (1 - f["p"][1]) * TOY_INPUT[0])
+    assert abs(probe.gradient_after) < abs(probe.gradient)  # the lab's "after" question
 
 
 def test_gradient_probe_manual_and_autograd_agree_exactly_enough():
     ours, theirs = gradient_probe(manual=True), gradient_probe(manual=False)
-    for field in ("gradient", "step", "weight_after", "loss_before", "loss_after"):
+    for field in ("gradient", "gradient_after", "step", "weight_after", "loss_before", "loss_after"):
         assert getattr(ours, field) == pytest.approx(getattr(theirs, field), rel=1e-14, abs=1e-15)
 
 
@@ -318,3 +324,40 @@ def test_the_lab_names_every_field_of_the_probes_results():
             n for n, v in vars(cls).items() if isinstance(v, property)]
         unnamed = [n for n in names if f"`{n}`" not in section and n not in ("lr", "activation")]
         assert unnamed == [], f"book/lab.md's probes section does not name {cls.__name__}.{unnamed}"
+
+
+def test_the_lab_states_the_problems_constants_as_labcode_defines_them():
+    """The lab is prose (its launch buttons would open it, not the starter): the constants
+    that define Part B are written there by hand, so they are checked here, once."""
+    import inspect
+    from pathlib import Path
+
+    from labcode.checks import check_training
+
+    lab = (Path(__file__).resolve().parents[1] / "book" / "lab.md").read_text(encoding="utf-8")
+    lab = " ".join(lab.split())
+
+    def pmatrix(rows):
+        rows = [r if isinstance(r, (tuple, list)) else (r,) for r in rows]
+        return r"\begin{pmatrix} " + r" \\ ".join(" & ".join(f"{v:g}" for v in r) for r in rows) \
+            + r" \end{pmatrix}"
+
+    for symbol, name in (("W_1", W1_NAME), ("b_1", B1_NAME), ("W_2", W2_NAME), ("b_2", B2_NAME)):
+        assert f"{symbol} = {pmatrix(TOY_PARAMETERS[name])}" in lab, f"the lab's {symbol} is not labcode's"
+    assert f"$x = ({TOY_INPUT[0]:g}, {TOY_INPUT[1]:g})$" in lab, "the lab's toy input is not labcode's"
+    assert f"$y = {TOY_LABEL}$" in lab and rf"$\eta = {TOY_LR:g}$" in lab, "label or learning rate"
+    for where, text in ((TOY_WEIGHT, "W_1[{}, {}]"), (labcode.TOY_OUTPUT_WEIGHT, "W_2[{}, {}]"),
+                        (labcode.TOY_FIRST_LAYER_WEIGHT, "W_1[{}, {}]")):
+        assert f"${text.format(*where[1])}$" in lab, f"the lab does not name {where}"
+    d = {n: p.default for n, p in inspect.signature(nonlinearity_probe).parameters.items()}
+    hidden = list(d["hidden_features"])
+    assert f"`MLP(2, {hidden}, 2)`" in lab
+    assert (f"{d['n_samples']} training points, noise {d['noise']:g}, seed {d['seed']}; a held-out "
+            f"set of the same size from seed {d['seed'] + 1}") in lab, "Prediction 2's data"
+    assert (f"{d['epochs']} full-batch steps of plain SGD at learning rate {d['lr']:g}" in lab
+            and d["optimizer"] == "sgd"), "Prediction 2's training"
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert f"with its {count(MLP(2, hidden, 2, activation=None)):,} parameters" in lab
+    assert f"(logistic regression, {count(MLP(2, [], 2))} parameters), for " \
+           f"{labcode.probes.LINEAR_BASELINE_EPOCHS} steps" in lab
+    assert f"(its default, {inspect.signature(check_training).parameters['lr'].default:g}," in lab
