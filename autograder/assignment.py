@@ -22,11 +22,15 @@ PART_A = {
     "linear_backward": "def linear_backward(",
 }
 
-# How the starter calls them: MLP(in, hidden, out[, activation]) with activation=None for no
-# nonlinearity; train(model, X, y, epochs, lr) -> per-epoch losses, on the moons of its cell.
+# How the starter calls them: MLP(in, hidden, out, activation="relu"), activation=None for no
+# nonlinearity; train(model, X, y, epochs, lr, X_val=None, y_val=None) -> a History (its
+# .loss per epoch, its .val_accuracy per epoch when X_val, y_val are given; a plain list of
+# losses is taken as .loss), on the moons of its training cell.
 STARTER_MLP = (2, [32, 32], 2)
-STARTER_TRAINING = {"epochs": 300, "lr": 0.01, "train_seed": 0, "test_seed": 1,
-                    "n_samples": 1000, "noise": 0.1, "model_seed": 0}
+STARTER_TRAINING = {"epochs": 300, "lr": 0.5, "held_out": ("X_val", "y_val"), "train_seed": 0,
+                    "test_seed": 1, "n_samples": 1000, "noise": 0.1, "model_seed": 0}
+# The self-checks as the starter's check cells call them (its loop is plain SGD at lr=0.5).
+CHECK_ARGUMENTS = {"MLP": {}, "train": {"lr": 0.5}, "linear_backward": {}}
 HELD_OUT_TARGET = 0.95  # the lab's MLP reaches about 99 % on held-out moons
 
 # Hidden cases, which neither the starter's cells nor labcode.checks run:
@@ -57,6 +61,6 @@ MANUAL_STOPS = ("## Part C", "## Before you hand in")
 
 def calls() -> dict:
     """What the sandbox runs the student's functions on: inputs and seeds only."""
-    return {"part_a": PART_A, "starter_mlp": STARTER_MLP, "training": STARTER_TRAINING,
+    return {"part_a": PART_A, "check_arguments": CHECK_ARGUMENTS, "starter_mlp": STARTER_MLP, "training": STARTER_TRAINING,
             "hidden_linear": [case[1:] for case in HIDDEN_LINEAR],
             "gradcheck": GRADCHECK_PROBLEM, "hidden_mlp": HIDDEN_MLP}

@@ -84,6 +84,10 @@ def submissions() -> dict[str, bytes]:
         solution[part] += (f"\n\n# planted from labcode.checks' catalogue: {code}\n"
                            "from labcode.checks.mistakes import mistake, planted\n"
                            f"{part} = planted(mistake({code!r}, {check!r}))[0]\n")
+        if part == "train":  # the catalogue's loops take (model, X, y, epochs, lr) only
+            solution[part] += ("wrong_loop = train\n\n\n"
+                               "def train(model, X, y, epochs, lr, X_val=None, y_val=None):\n"
+                               "    return wrong_loop(model, X, y, epochs, lr)\n")
         notebooks[name] = filled(name, solution)
     raises = notebooks["raises-in-first-cell"] = filled("raises-in-first-cell", right)
     first = next(c for c in raises.cells if c.cell_type == "code")

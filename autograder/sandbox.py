@@ -76,7 +76,7 @@ def main() -> None:
         seen["defined"][name] = defined
         if defined:
             with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
-                r = checks[name](namespace[name])
+                r = checks[name](namespace[name], **calls["check_arguments"][name])
             seen["checks"][name] = {"passed": r.passed, "codes": r.codes, "text": str(r),
                                     "diagnoses": [f"[{d.code}] {d.message}" for d in r.diagnoses]}
     say("checks", seen["checks"])
@@ -153,14 +153,23 @@ def _measure_training(ns, calls, torch, labcode) -> dict:
     the held-out moons (grade.py computes the accuracy)."""
     t = calls["training"]
     X, y = labcode.make_moons(t["n_samples"], noise=t["noise"], seed=t["train_seed"])
-    X_test, _ = labcode.make_moons(t["n_samples"], noise=t["noise"], seed=t["test_seed"])
+    X_test, y_test = labcode.make_moons(t["n_samples"], noise=t["noise"], seed=t["test_seed"])
     torch.manual_seed(t["model_seed"])
     model = ns["MLP"](*calls["starter_mlp"])
-    losses = ns["train"](model, X, y, epochs=t["epochs"], lr=t["lr"])
+    held_out = dict(zip(t["held_out"], (X_test, y_test)))
+    history = ns["train"](model, X, y, epochs=t["epochs"], lr=t["lr"], **held_out)
+    model.eval()
     with torch.no_grad():
         logits = model(X_test)
-    losses = [float(v) for v in losses] if isinstance(losses, (list, tuple)) else repr(type(losses))
-    return {"losses": losses, "logits": logits.detach().clone()}
+
+    def floats(values):
+        try:
+            return [float(v) for v in values]
+        except Exception:
+            return repr(values)[:80]
+    return {"loss": floats(getattr(history, "loss", history)),
+            "val_accuracy": floats(getattr(history, "val_accuracy", None)),
+            "logits": logits.detach().clone()}
 
 
 def _guard(scratch: str, private: list[str], refused: list[str]):
