@@ -54,8 +54,12 @@ MANUAL = {
     "B3": "Now probe.",
     "C1": "**Does your gradient match autograd?**",
     "C2": "**What each gradient tells its weight to do**",
+    # no rubric row of its own: the AI-use policy scores a criterion that forbidden use
+    # touched 0, so markers read it beside every row
+    "AI": "## AI use",
 }
 MANUAL_STOPS = ("## Part C", "## Before you hand in")
+AI_POLICY = REPO / "book" / "ai-policy.md"
 # C3 (defend) is scored in conversation: the notebook holds no answer to lay out.
 
 

@@ -11,7 +11,7 @@ OUT_DIR gets:
 * ``feedback/<submission>.md``: the student's feedback (the hidden tests named, their
   results left for later unless ``--release-hidden``);
 * ``manual/<question>.html``: Parts B and C, every student's answer to one question next to
-  its rubric row, and ``manual/index.html``.
+  its rubric row (and the AI-use statements), and ``manual/index.html``.
 """
 from __future__ import annotations
 
@@ -134,9 +134,13 @@ def run_sandbox(sub: Submission, scratch: Path, opts: argparse.Namespace, privat
         for path in (scratch, notebook):
             os.chown(path, nobody.pw_uid, nobody.pw_gid)
     args = [str(notebook), json.dumps(assignment.calls()), *map(str, private)]
+    container = f"grade-{token[:16]}"
     if opts.container:
-        command = ["docker", "run", "--rm", "--network=none", f"--memory={opts.memory_mb}m",
-                   "--cpus=1", "--user=nobody", "-e", f"GRADER_TOKEN={token}",
+        os.chmod(scratch, 0o777)  # the container's user, nobody, works in it
+        os.chmod(notebook, 0o644)
+        command = ["docker", "run", "--rm", f"--name={container}", "--network=none",
+                   f"--memory={opts.memory_mb}m", "--cpus=1", f"--ulimit=cpu={opts.time_limit}",
+                   "--user=nobody", "-e", f"GRADER_TOKEN={token}",
                    "-v", f"{scratch}:/submission", "-v", f"{SANDBOX}:/grader/sandbox.py:ro",
                    "-w", "/submission", opts.image, "python", "/grader/sandbox.py",
                    "/submission/submission.ipynb", args[1]]
@@ -156,6 +160,8 @@ def run_sandbox(sub: Submission, scratch: Path, opts: argparse.Namespace, privat
         stdout, stderr = process.communicate(timeout=4 * opts.time_limit)
         timed_out = False
     except subprocess.TimeoutExpired:
+        if opts.container:
+            subprocess.run(["docker", "kill", container], capture_output=True, timeout=60)
         os.killpg(process.pid, 9)  # the whole session: anything the notebook started too
         stdout, stderr = process.communicate()
         timed_out = True
@@ -350,14 +356,19 @@ def write_manual(out: Path, graded: list[tuple[Submission, list]]) -> None:
              "pre{white-space:pre-wrap;margin:0}</style>")
     links = []
     for q in assignment.MANUAL:
-        row = rows.get(q, [q, "", "", "", ""])
+        if q in rows:
+            row = rows[q]
+            head = ["<table><tr>", *(f"<th scope='col'>{esc(h)}</th>" for h in rows["_head"][1:]),
+                    "</tr><tr>", *(f"<td>{esc(c)}</td>" for c in row[1:]), "</tr></table>"]
+        else:  # the AI-use statements: read beside every row, as the AI-use policy says
+            row = [f"{q}: the students' statements"]
+            head = [f"<p>No rubric row of its own: {esc(assignment.AI_POLICY.name)} says how "
+                    "a statement changes the score of the criterion it touches.</p>"]
         body = ["<!doctype html><html lang='en'><head><meta charset='utf-8'>",
                 f"<title>{esc(q)}: answers side by side</title>{style}</head><body>",
-                f"<h1>{esc(row[0])}</h1>", "<table><tr>",
-                *(f"<th scope='col'>{esc(h)}</th>" for h in rows["_head"][1:]), "</tr><tr>",
-                *(f"<td>{esc(c)}</td>" for c in row[1:]), "</tr></table>",
+                f"<h1>{esc(row[0])}</h1>", *head,
                 "<h2>Answers</h2><table><tr><th scope='col'>submission</th>"
-                "<th scope='col'>answer</th><th scope='col'>score (0–3)</th></tr>"]
+                "<th scope='col'>answer</th><th scope='col'>score</th></tr>"]
         for sub, _ in graded:
             text = answers(sub.notebook).get(q, "") or f"(no answer: {sub.status})"
             body.append(f"<tr><td>{esc(sub.file.name)}</td><td><pre>{esc(text)}</pre></td><td></td></tr>")

@@ -13,7 +13,7 @@ the grader runs as root, as the unprivileged user ``nobody``. It
 
 It never holds the tests or what they expect: grade.py judges the results in its own
 process. Before the first cell it installs an audit hook (PEP 578) that refuses, with a
-PermissionError, opening anything under the PRIVATE folders (the grader, its tests, the
+PermissionError, opening or listing anything under the PRIVATE folders (the grader, its tests, the
 output and the other submissions), writing or deleting outside the scratch folder, starting
 a process, loading a C library and opening a socket; each refusal is reported.
 """
@@ -182,8 +182,7 @@ def _guard(scratch: str, private: list[str], refused: list[str]):
                "os.chown", "os.link", "os.symlink", "os.truncate", "os.utime", "shutil.rmtree",
                "shutil.move", "shutil.copyfile", "shutil.copytree", "os.chdir"}
     spawns = ("subprocess.Popen", "os.system", "os.exec", "os.posix_spawn", "os.spawn",
-              "os.fork", "os.forkpty", "pty.spawn", "ctypes.", "socket.connect", "socket.bind",
-              "_posixsubprocess")
+              "os.fork", "os.forkpty", "pty.spawn", "ctypes.", "socket.connect", "socket.bind")
 
     def inside(path: str, root: str) -> bool:
         return path == root or path.startswith(root + os.sep)
@@ -204,6 +203,10 @@ def _guard(scratch: str, private: list[str], refused: list[str]):
                 refuse(f"opening {real}")
             if (flags or 0) & writing and real != os.devnull:
                 refuse(f"writing {real} (outside its folder)")
+        elif event in ("os.listdir", "os.scandir", "glob.glob") and isinstance(args[0], (str, bytes)):
+            real = realpath(fsdecode(args[0]))
+            if not inside(real, scratch) and any(inside(real, p) for p in private):
+                refuse(f"listing {real}")
         elif event in changes:
             for path in args[:2]:
                 if isinstance(path, (str, bytes)) and not inside(realpath(fsdecode(path)), scratch):

@@ -145,11 +145,15 @@ def test_parts_b_and_c_are_laid_out_one_page_per_question_next_to_the_rubric(gra
     notebooks = [p.stem for p in submissions.iterdir() if p.stem not in ("not-json", "empty")]
     for question, start in assignment.MANUAL.items():
         page = (out / "manual" / f"{question}.html").read_text(encoding="utf-8")
+        assert page.count("<tr><td>") == len(notebooks) + 2  # each student; empty, not JSON
+        assert html.escape(start) in page
+        if question == "AI":  # the statements, beside no rubric row of their own
+            assert "rubric row" in page and "What I asked for" in page
+            continue
         row = next(line for line in lesson_plan.splitlines() if line.startswith(f"| **{question}."))
         strong = row.split("|")[2].strip()  # the "3 · Strong" description
         assert html.escape(strong) in page, question
         for name in notebooks:
             assert f"{name}&#x27;s answer" in page, (question, name)
-        assert html.escape(start) in page
         others = [s for q, s in assignment.MANUAL.items() if q != question and s.startswith("**")]
         assert not any(html.escape(s) in page for s in others), question
