@@ -2,10 +2,11 @@
 
 Grades ``--copies`` copies of the rehearsal set (autograder/rehearsal.py) without its
 endless loop, with the README's command (``autograder/grade.py``, one notebook per CPU at
-a time), and prints a table: wall time of the batch, seconds per submission, each
-notebook's own time in its sandbox, and the projection for a class of 300 on this machine
-against the target of an hour. A notebook that hits the time limit costs up to the limit
-(CPU seconds) on its own; that is a line of its own.
+a time), and prints a table: the machine's load average (other work slows the batch), the
+wall time of the batch, seconds per notebook run, each notebook's own time in its sandbox,
+and the projection for a class of 300 on this machine against the target of an hour. A
+notebook that hits the time limit costs up to the limit (CPU seconds) on its own; that is
+a line of its own.
 
 Run: ``python benchmarks/grade_speed.py`` from the repository root (about 2 minutes).
 """
@@ -41,6 +42,7 @@ def main() -> None:
             for name, data in files.items():
                 (folder / f"{copy:03d}-{name}").write_bytes(data)
         n = len(list(folder.iterdir()))
+        load_before = os.getloadavg()[0]
         start = time.perf_counter()
         run = subprocess.run([sys.executable, "autograder/grade.py", str(folder), "--out",
                               str(Path(tmp) / "out"), "--jobs", str(opts.jobs)],
@@ -52,6 +54,8 @@ def main() -> None:
     rows = [
         ("submissions graded (notebooks run)", f"{n} ({len(notebooks)})"),
         ("notebooks at once (CPUs)", f"{opts.jobs} ({os.cpu_count()})"),
+        ("load average before / after (other work on the machine)",
+         f"{load_before:.1f} / {os.getloadavg()[0]:.1f}"),
         ("wall time of the batch", f"{wall:.1f} s"),
         ("seconds per submission (wall / notebooks run)", f"{per:.2f} s"),
         ("one notebook in its sandbox: median (max)",
