@@ -278,7 +278,7 @@ def feedback(sub: Submission, tests: list, release_hidden: bool) -> str:
              f"{_num(sum(r.test_case.points for r in visible))} points", ""]
     for r in visible:
         lines.append(f"- {'PASS' if r.passed else 'FAIL'} {r.test_case.name} "
-                     f"({_num(r.test_case.points)} points)")
+                     f"({_points(r.test_case.points)})")
         if not r.passed:
             lines += ["", _indent(_message(r)), ""]
     hidden_points = _num(sum(r.test_case.points for r in hidden))
@@ -295,13 +295,21 @@ def feedback(sub: Submission, tests: list, release_hidden: bool) -> str:
                   "These run cases your own checks do not (other shapes, batches and settings). "
                   "Their results come with your grade; passing the tests above does not mean "
                   "you pass these.", "", *(f"- {r.test_case.name} (hidden, "
-                                            f"{_num(r.test_case.points)} points)" for r in hidden)]
+                                            f"{_points(r.test_case.points)})" for r in hidden)]
     lines += ["", "Parts B and C are marked by hand against the rubric."]
     return "\n".join(lines) + "\n"
 
 
 def _message(result) -> str:
-    return result.message.replace("❌ Test case failed\n", "").strip()
+    """What the test found, without otter's frame (the test file's line): the assertion's
+    words, or the whole message for any other exception."""
+    text = result.message.replace("❌ Test case failed\n", "")
+    _, found, words = text.partition("AssertionError: ")
+    return (words if found else text).strip()
+
+
+def _points(x: float) -> str:
+    return f"{_num(x)} point{'' if x == 1 else 's'}"
 
 
 def _indent(text: str) -> str:
