@@ -1,49 +1,80 @@
 """The week's printable handout: one PDF from the built site, printed by Chromium.
 
-``python handout/make_handout.py`` (after the build; Debian's Chromium, as the site tests
-use) writes ``_build/html/week03-handout.pdf``, published with the site and linked from the
-instructor lesson plan. It holds, each part from a new page:
+``python handout/make_handout.py`` (after the build, with the test tools: Python Playwright
+and Debian's Chromium, as the site tests use) writes ``_build/html/week03-handout.pdf``. CI
+runs it before publishing, so the published site carries it and the lesson plan's link
+works there; README command 1 alone does not make it. It holds:
 
-1. the landing page's learning goals;
-2. the lesson; 3. the lab, with its deliverables and hints;
-4. the self-check's questions, and on the last page their answers.
+1. a title page: the book's title (``_config.yml``), its address, the copyright and the
+   attribution and licences the site's footer gives (CC BY 4.0 asks for them);
+2. every page of ``_toc.yml``, in the book's order, each from a new page;
+3. on the last page, the self-check's answers.
 
 It is the site's own HTML (math already MathML, figures already images), with no site
 chrome: only each page's article, without its folded code, copy buttons and heading links.
-Dropdowns print open, except those a student must try first ("open after ...",
-"Solutions"), which stay out of a handout handed round before the lab. Then it checks the
-PDF (pypdf): every part's text is there, no TeX is left raw, the figures are embedded, and
-the answers come last. Any failure exits non-zero.
+Every link points to the published site (the address the build wrote into each page's
+``<link rel="canonical">``), never to the local server that printed it. Dropdowns print
+open, except those a student must try first ("open after ...", "Solutions"), which stay
+out of a handout handed round before the lab. Then it checks the PDF (pypdf): every page's
+title, the licence and the attribution are there, no link points anywhere but the
+published site, no TeX is left raw, the figures are embedded, and the answers come last.
+Any failure exits non-zero.
 """
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import re
 import sys
 import threading
 from pathlib import Path
 
+import yaml
 from playwright.sync_api import sync_playwright
 from pypdf import PdfReader
+from sphinx_external_toc.parsing import parse_toc_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "_build" / "html"
 OUT = SITE / "week03-handout.pdf"
 CHROMIUM = "/usr/bin/chromium"
-#: (page, what of its article goes in, the title of the part)
-PARTS = [("book/index", "section#learning-goals", "Learning goals"),
-         ("book/lesson", "article", "Lesson"),
-         ("book/lab", "article", "Homework lab"),
-         ("book/self-check", "article", "Self-check")]
+
+
+def toc_pages() -> list[str]:
+    """Every page of _toc.yml, in the book's order."""
+    return list(parse_toc_yaml(REPO / "_toc.yml").keys())
+
+
+def published_base() -> str:
+    """The published site's address, as the build wrote it into the landing page."""
+    index = (SITE / "book" / "index.html").read_text(encoding="utf-8")
+    canonical = re.search(r'<link rel="canonical" href="([^"]+)book/index\.html"', index)
+    if not canonical:
+        sys.exit("the built landing page has no canonical address (html.baseurl)")
+    return canonical.group(1)
+
+
+def title_page(base: str) -> str:
+    """The title, the address, the copyright and the site footer's attribution."""
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    index = (SITE / "book" / "index.html").read_text(encoding="utf-8")
+    credit = re.search(r'<p class="course-license">.*?</p>', index, re.S)
+    if not credit:
+        sys.exit("the built landing page has no license footer (book/_ext/course_citation.py)")
+    return (f'<section class="part" data-part="Title"><h1>{html.escape(config["title"])}</h1>'
+            f'<p>The course book online: <a href="{base}">{base}</a></p>'
+            f'<p>© {html.escape(str(config["copyright"]))}.</p>{credit.group(0)}</section>')
+
 SPOILER = re.compile(r"open after|solution", re.I)
 
 # Runs in each page: its article, cleaned for print, as HTML (and the self-check's answers).
-CLEAN = """([selector, spoiler]) => {
+CLEAN = """([selector, spoiler, local, published]) => {
   const root = document.querySelector(selector === 'article' ? 'article.bd-article' : selector).cloneNode(true);
   root.querySelectorAll('.headerlink, .copybtn, details.hide, .toggle-details, script').forEach(e => e.remove());
   root.querySelectorAll('img').forEach(img => { img.src = img.src; img.loading = 'eager'; });
-  root.querySelectorAll('a[href]').forEach(a => { a.href = a.href; });
+  root.querySelectorAll('a[href]').forEach(a => {
+    a.href = a.href.startsWith(local) ? published + a.href.slice(local.length) : a.href; });
   const answers = [];
   root.querySelectorAll('details').forEach(d => {
     const title = (d.querySelector('summary') || {}).textContent || '';
@@ -86,22 +117,24 @@ def serve() -> str:
     return f"http://127.0.0.1:{server.server_port}"
 
 
-def make(url: str) -> None:
+def make(url: str) -> str:
+    """Print the handout; the HTML it printed."""
+    base = published_base()
+    title = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))["title"]
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page()
-        parts, answers = [], []
-        for doc, selector, title in PARTS:
+        parts, answers = [title_page(base)], []
+        for doc in toc_pages():
             page.goto(f"{url}/{doc}.html")
             page.wait_for_load_state("load")
-            got = page.evaluate(CLEAN, [selector, SPOILER.pattern])
-            heading = "<h1>Week 3 · MLPs &amp; Backpropagation</h1>" if selector != "article" else ""
-            parts.append(f'<section class="part" data-part="{title}">{heading}{got["html"]}</section>')
+            got = page.evaluate(CLEAN, ["article", SPOILER.pattern, f"{url}/", base])
+            parts.append(f'<section class="part" data-part="{doc}">{got["html"]}</section>')
             answers += got["answers"]
         answer_list = "".join(f'<h3>{a["question"]}</h3>{a["answer"]}' for a in answers)
         parts.append(f'<section class="part" data-part="Answers"><h1>Self-check: answers</h1>{answer_list}</section>')
         document = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-                    f'<title>Week 3 · MLPs &amp; Backpropagation: handout</title>'
+                    f'<title>{html.escape(title)}: handout</title>'
                     f'<link rel="stylesheet" href="{url}/_static/mathml.css">'
                     f'<link rel="stylesheet" href="{url}/_static/pygments.css">'
                     f"<style>{PRINT_CSS}</style></head><body>{''.join(parts)}</body></html>")
@@ -117,40 +150,61 @@ def make(url: str) -> None:
         finally:
             draft.unlink()
         browser.close()
+    return document
 
 
-def check() -> list[str]:
+def page_title(doc: str) -> str:
+    """The page's own title: its article's first heading, without the heading link."""
+    page = (SITE / f"{doc}.html").read_text(encoding="utf-8")
+    article = page[page.index('<article class="bd-article"'):]
+    h1 = re.search(r"<h1[^>]*>(.*?)</h1>", article, re.S)
+    heading = re.sub(r'<a class="headerlink".*?</a>', "", h1.group(1), flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", "", heading)).strip()
+
+
+def check(document: str) -> list[str]:
     reader = PdfReader(OUT)
     pages = [p.extract_text() or "" for p in reader.pages]
     text = "\n".join(pages)
+    flat = re.sub(r"\s+", " ", text)
     problems = []
-    for needed in ("Learning goals", "Build and train a multilayer perceptron",
-                   "The backward pass of a linear layer", "Deliverables", "Hints",
-                   "Zero the gradients each step", "Why does an MLP need nonlinear activations?"):
-        if needed not in text:
+    config = yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+    for needed in [config["title"], "CC BY 4.0", "MIT License", str(config["copyright"])] + [
+            page_title(doc) for doc in toc_pages()]:
+        if re.sub(r"\s+", " ", needed) not in flat:
             problems.append(f"missing text: {needed!r}")
+    base = published_base()
+    links = [a.get_object().get("/A", {}).get("/URI", "") for pg in reader.pages
+             for a in pg.get("/Annots", []) or []]
+    elsewhere = sorted({u for u in links if u.startswith(("http://127.0.0.1", "http://localhost", "file:"))})
+    if elsewhere:
+        problems.append(f"{len(elsewhere)} links do not point to the published site: {elsewhere[:3]}")
+    if not any(u.startswith(base) for u in links):
+        problems.append(f"no link points to the published site {base}")
+    # TeX the pages show on purpose sits in code (the starter: "LaTeX works: $\\partial L$");
+    # any other is a formula that did not become MathML.
+    code = " ".join(re.sub(r"<[^>]+>", "", c) for c in re.findall(r"<(?:code|pre)\b.*?</(?:code|pre)>", document, re.S))
     for raw in ("\\frac", "\\partial", "$$", "\\begin{"):
-        if raw in text:
+        if text.count(raw) > html.unescape(code).count(raw):
             problems.append(f"raw TeX in the PDF: {raw!r}")
     images = sum(len(p.images) for p in reader.pages)
-    rasters = sum(len(re.findall(r'<img[^>]+src="(?!\.\./_static/)[^"]+\.png"', (SITE / f"{doc}.html").read_text(encoding="utf-8")))
-                  for doc, selector, _ in PARTS if selector == "article")
+    rasters = len(re.findall(r'<img[^>]+src="[^"]+\.png"', document))
     if images < rasters or rasters < 3:
-        problems.append(f"{images} images embedded, the parts' pages show {rasters}")
+        problems.append(f"{images} images embedded, the printed pages show {rasters}")
     answer = "collapse into a single linear map"  # in the self-check's first answer
     if "answers" not in pages[-1].lower() and answer not in pages[-1]:
         problems.append("the self-check's answers are not on the last page")
     if answer in "\n".join(pages[:-2]):  # the answers take the last two pages at most
         problems.append("an answer appears before the answer page")
-    print(f"{OUT.relative_to(REPO)}: {len(pages)} pages, {images} images, {OUT.stat().st_size // 1024} KiB")
+    print(f"{OUT.relative_to(REPO)}: {len(pages)} pages, {images} images, {len(links)} links "
+          f"(to {base}), {OUT.stat().st_size // 1024} KiB")
     return problems
 
 
 def main() -> None:
     if not (SITE / "book" / "lesson.html").is_file():
         sys.exit("build the book first (README command 1)")
-    make(serve())
-    problems = check()
+    problems = check(make(serve()))
     if problems:
         sys.exit("handout check failed:\n  " + "\n  ".join(problems))
 

@@ -24,11 +24,11 @@ def test_bibtex_braces_a_team_escapes_tex_and_keeps_every_field():
 
 
 def test_the_footer_credits_the_work_and_a_fork_credits_it_as_adapted():
-    own = course_citation.footer(CFF, "Week 3 · MLPs & Backprop")
+    own = course_citation.footer(CFF, "https://github.com/o/r.git")
     assert own.startswith("<p") and "Text and figures: “<a href=\"https://o.github.io/r/\">" in own
     assert "MLPs &amp; Backprop" in own and "by The Course Team and Ada Lovelace" in own
     assert 'rel="license">CC BY 4.0</a>' in own and "MIT" in own
-    fork = course_citation.footer(CFF, "Week 3 for Physics")
+    fork = course_citation.footer(CFF, "https://github.com/physics/r")
     assert fork.startswith('<p class="course-license">Adapted from “<a href="https://o.github.io/r/">')
     assert "its text and figures are licensed under" in fork
 

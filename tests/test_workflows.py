@@ -89,3 +89,16 @@ def test_binder_is_pre_warmed_after_the_notebooks_are_pushed():
     assert warm[0]["needs"] == "notebooks" and warm[0]["permissions"] == {}
     run = " ".join(s.get("run", "") for s in warm[0]["steps"])
     assert "mybinder.org/build/gh/${GITHUB_REPOSITORY}/notebooks" in run
+
+
+def test_the_notebooks_branch_is_published_by_the_tested_script_without_force():
+    """The workflow publishes with .ci/publish-notebooks (tests/binder/test_publish_notebooks.py
+    publishes twice with it and pulls with nbgitpuller): a new commit on the branch, never a
+    rewritten one, which would lock every student out of their next pull."""
+    notebooks = _workflows()["deploy.yml"]["jobs"]["notebooks"]
+    runs = "\n".join(step.get("run", "") for step in notebooks["steps"])
+    assert "bash .ci/publish-notebooks " in runs
+    script = (REPO / ".ci" / "publish-notebooks").read_text(encoding="utf-8")
+    for text in [runs, script]:
+        commands = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+        assert not [c for c in commands if re.search(r"--force|push -f\b|\+HEAD:|\+refs/", c)], commands

@@ -1,9 +1,10 @@
 """Credit and citation, from ``CITATION.cff``: the one place that says who wrote the week.
 
 * the site's footer gives the attribution CC BY 4.0 asks for: the work's title, its
-  authors, its licenses (text and figures CC BY 4.0, code MIT). In a fork whose
-  ``_config.yml`` title (``html_title``) differs, it reads "Adapted from ...", so the
-  original stays credited;
+  authors, its licenses (text and figures CC BY 4.0, code MIT). ``CITATION.cff`` is the
+  original's and a fork keeps it; a fork's own identity is in ``_config.yml``. When
+  ``repository: url:`` there is not the citation's ``repository-code``, the site is a fork
+  and its footer reads "Adapted from ...", so the original stays credited;
 * ``{course-bibtex}`` writes the BibTeX entry for the week (the landing page shows it);
 * ``html.baseurl``, if empty, is the repository's GitHub Pages address
   (``github.com/<owner>/<repo>`` -> ``<owner>.github.io/<repo>/``), so a fork changes its
@@ -50,11 +51,17 @@ def bibtex(cff: dict) -> str:
     return f"@misc{{{key},\n{body}\n}}"
 
 
-def footer(cff: dict, title: str) -> str:
-    """The attribution, as HTML for the theme's extra footer; a fork (another title) credits
-    the original as what it adapted."""
+def same_repository(a: str, b: str) -> bool:
+    def norm(url: str) -> str:
+        return re.sub(r"(\.git)?/*$", "", (url or "").strip()).lower()
+    return norm(a) == norm(b)
+
+
+def footer(cff: dict, repository: str) -> str:
+    """The attribution, as HTML for the theme's extra footer; a fork (a site whose repository
+    is not the citation's) credits the original as what it adapted."""
     work = f'“<a href="{escape(cff["url"])}">{escape(cff["title"])}</a>” by {escape(authors(cff))}'
-    own = bool(title) and cff["title"].startswith(title)
+    own = same_repository(repository, cff["repository-code"])
     credit = f"Text and figures: {work}," if own else f"Adapted from {work}; its text and figures are"
     return (f'<p class="course-license">{credit} licensed under <a href="{LICENSE_URLS["CC-BY-4.0"]}" '
             f'rel="license">CC BY 4.0</a>; code under the <a href="{LICENSE_URLS["MIT"]}">MIT '
@@ -70,7 +77,7 @@ def _configure(app: Sphinx, config: Config) -> None:
     cff = read_citation(Path(app.confdir))
     app.course_citation = cff
     options = config.html_theme_options
-    config.html_theme_options = {**options, "extra_footer": footer(cff, config.html_title)}
+    config.html_theme_options = {**options, "extra_footer": footer(cff, options.get("repository_url", ""))}
     if not config.html_baseurl:
         config.html_baseurl = pages_url(options.get("repository_url", ""))
 

@@ -188,6 +188,8 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
     build = Path(app.outdir).parent
     for path in sorted(Path(app.outdir, "_sources").rglob("*.ipynb")):
         docname = path.relative_to(Path(app.outdir, "_sources")).with_suffix("").as_posix()
+        if (Path(app.outdir) / "reports" / f"{docname}.err.log").is_file():
+            continue  # its execution failed: the build fails, its warning and report say why
         executed = nbformat.read(build / "jupyter_execute" / f"{docname}.ipynb", as_version=4)
         if (build / ".jupyter_cache").is_dir():
             # The outputs as the cache holds them, which is how the kernel produced them: a

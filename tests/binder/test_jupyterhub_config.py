@@ -44,3 +44,14 @@ def test_the_sizing_is_consistent():
 def test_idle_servers_are_culled_and_the_image_is_pre_pulled():
     assert CONFIG["cull"]["enabled"] and CONFIG["cull"]["timeout"] > 0
     assert CONFIG["prePuller"]["hook"]["enabled"] and CONFIG["prePuller"]["continuous"]["enabled"]
+
+
+def test_a_fork_fills_in_its_login_and_address_and_builds_its_own_image():
+    """Nothing in the file is the original's: the image command reads the repository from
+    _config.yml, and login and HTTPS are sections to fill in."""
+    text = (REPO / "jupyterhub" / "config.yaml").read_text(encoding="utf-8")
+    original = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))["repository-code"]
+    assert original.split("github.com/")[1] not in text
+    assert 'yaml.safe_load(open("_config.yml"))["repository"]["url"]' in text
+    assert CONFIG["hub"]["config"]["JupyterHub"]["authenticator_class"]
+    assert CONFIG["proxy"]["https"]["enabled"] and CONFIG["proxy"]["https"]["hosts"]

@@ -62,6 +62,7 @@ def student_reach() -> dict[str, str]:
         from pypdf import PdfReader
         reach["handout"] = " ".join(" ".join(page.extract_text() or "" for page in
                                              PdfReader(HANDOUT).pages).split())
+        assert len(reach["handout"]) > 10_000, "the handout's text could not be read"
     return reach
 
 
