@@ -321,7 +321,7 @@ def answers(nb: nbformat.NotebookNode | None) -> dict[str, str]:
     found: dict[str, list[str]] = {}
     if nb is None:
         return {}
-    starts = {q: s for q, s in assignment.MANUAL.items()}
+    starts = assignment.MANUAL
     current = None
     for cell in nb.cells:
         if cell.cell_type == "code":
