@@ -342,6 +342,7 @@ class Launch:
     total_s: float = 0.0  # from the click to JupyterLab's page for the notebook
     pull_events: list = None
     lab_status: int = 0
+    kernel_s: float = 0.0  # the notebook's kernel started, as JupyterLab opens it
 
 
 def launch(hub: Hub, student: Student, link: str, timeout: float = 240) -> Launch:
@@ -379,3 +380,78 @@ def launch(hub: Hub, student: Student, link: str, timeout: float = 240) -> Launc
     result.lab_status = lab.status_code
     result.total_s = time.monotonic() - t0
     return result
+
+
+def xsrf_header(student: Student) -> dict:
+    """The header JupyterLab sends with a request that changes something on the server."""
+    token = next((c.value for c in student.session.cookies
+                  if c.name == "_xsrf" and f"/user/{student.name}/" in (c.path or "") + "/"), None)
+    return {"X-XSRFToken": token} if token else {}
+
+
+def open_notebook(hub: Hub, student: Student, path: str) -> float:
+    """Start the notebook's kernel as JupyterLab does when it opens one; returns seconds."""
+    t0 = time.monotonic()
+    r = student.session.post(f"{hub.url}/user/{student.name}/api/sessions", headers=xsrf_header(student),
+                             json={"path": path, "type": "notebook", "name": Path(path).name,
+                                   "kernel": {"name": "python3"}}, timeout=120)
+    if r.status_code != 201:
+        raise RuntimeError(f"{student.name}: opening {path}: HTTP {r.status_code} {r.text[:300]}")
+    return time.monotonic() - t0
+
+
+@dataclass
+class Rush:
+    launches: list
+    failures: list
+    wall_s: float
+
+
+def rush(hub: Hub, names: list[str], urlpath: str) -> Rush:
+    """Every student logs in and follows the same launch link at the same moment (a barrier
+    releases them together), then opens the notebook. Nothing is retried: any failed request
+    is a failure."""
+    barrier = threading.Barrier(len(names))
+    link = hub.launch_link(urlpath)
+    notebook = urlpath.split("/tree/", 1)[1]
+
+    def one(name: str) -> Launch:
+        barrier.wait(timeout=120)
+        student = hub.login(name)
+        result = launch(hub, student, link)
+        result.kernel_s = open_notebook(hub, student, notebook)
+        return result
+
+    t0 = time.monotonic()
+    launches, failures = [], []
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        for name, future in [(n, pool.submit(one, n)) for n in names]:
+            try:
+                launches.append(future.result(timeout=600))
+            except Exception as exc:  # reported, not raised: every student's outcome counts
+                failures.append(f"{name}: {type(exc).__name__}: {exc}")
+    return Rush(launches, failures, time.monotonic() - t0)
+
+
+def _mib(p: psutil.Process) -> tuple[float, float]:
+    info = p.memory_full_info()
+    return info.rss / 2**20, getattr(info, "pss", info.rss) / 2**20
+
+
+def memory(hub: Hub) -> dict:
+    """Resident (RSS) and proportional (PSS: shared pages split between the processes that
+    share them) memory in MiB: the hub, its proxy, and each student's server and kernels."""
+    hub_process = psutil.Process(hub.proc.pid)
+    out = {"hub": _mib(hub_process), "proxy": (0.0, 0.0), "students": {}}
+    for child in hub_process.children():
+        try:
+            user = child.environ().get("JUPYTERHUB_USER")
+            if user is None:
+                if "configurable-http-proxy" in " ".join(child.cmdline()):
+                    out["proxy"] = _mib(child)
+                continue
+            kernels = [_mib(k) for k in child.children(recursive=True)]
+            out["students"][user] = {"server": _mib(child), "kernels": kernels}
+        except psutil.NoSuchProcess:
+            continue
+    return out
