@@ -9,7 +9,8 @@ Needs a built book (README command 1) and `npm ci --prefix tests/hub`; the hub's
 .ci/publish-notebooks, then every student logs in, follows the starter's launch link and opens
 the notebook at the same moment (plain HTTP, as tests/hub/test_hub_rush.py does). Printed:
 spawn (click to server ready), pull (nbgitpuller's clone), kernel (the notebook's kernel
-started, as JupyterLab does on opening it) and the whole launch, median and maximum; the hub's
+started, as JupyterLab does on opening it) and the whole launch, median and maximum; the CPU
+time each server used to start and pull; the hub's
 and the proxy's memory; each session's memory (server + the idle kernel), RSS and PSS.
 """
 from __future__ import annotations
@@ -56,7 +57,7 @@ def measure(students: int) -> dict:
             "spawn": [r.spawn_s for r in result.launches], "pull": [r.pull_s for r in result.launches],
             "kernel": [r.kernel_s for r in result.launches], "total": [r.total_s + r.kernel_s for r in result.launches],
             "hub": used["hub"], "proxy": used["proxy"], "sessions": sessions,
-            "servers": [s["server"] for s in used["students"].values()], "machine": machine}
+            "server_cpu": [s["server_cpu_s"] for s in used["students"].values()], "machine": machine}
 
 
 def med_max(values) -> str:
@@ -72,11 +73,12 @@ def main() -> None:
     print("\nLogin rush: every student logs in, launches the starter and opens it at once "
           f"({psutil.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.0f} GiB)\n")
     print("| students | failed | spawn s (median / max) | pull s | kernel s | whole launch s | "
-          "hub RSS MiB | proxy RSS MiB | session RSS MiB (median / max) | session PSS MiB | machine MiB used |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+          "server CPU s | hub RSS MiB | proxy RSS MiB | session RSS MiB (median / max) | session PSS MiB | "
+          "machine MiB used |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['students']} | {len(r['failures'])} | {med_max(r['spawn'])} | {med_max(r['pull'])} | "
-              f"{med_max(r['kernel'])} | {med_max(r['total'])} | {r['hub'][0]:.0f} | {r['proxy'][0]:.0f} | "
+              f"{med_max(r['kernel'])} | {med_max(r['total'])} | {med_max(r['server_cpu'])} | {r['hub'][0]:.0f} | {r['proxy'][0]:.0f} | "
               f"{med_max([s[0] for s in r['sessions']])} | {med_max([s[1] for s in r['sessions']])} | "
               f"{r['machine']:.0f} |")
     for r in rows:

@@ -451,7 +451,13 @@ def memory(hub: Hub) -> dict:
                     out["proxy"] = _mib(child)
                 continue
             kernels = [_mib(k) for k in child.children(recursive=True)]
-            out["students"][user] = {"server": _mib(child), "kernels": kernels}
+            cpu = child.cpu_times()
+            out["students"][user] = {"server": _mib(child), "kernels": kernels,
+                                     "server_cpu_s": cpu.user + cpu.system}
         except psutil.NoSuchProcess:
             continue
     return out
+
+
+if __name__ == "__main__":  # .ci/run: `python tests/hub/_hub.py` creates the hub's environment
+    print(ensure_venv())

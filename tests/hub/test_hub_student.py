@@ -123,6 +123,9 @@ def _open_and_run_all(tab, hub, docname: str) -> dict:
         arg=n_cells, timeout=120_000)
     tab.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator[data-status='idle']",
                           timeout=120_000)
+    # the page's notebook gets the focus, as a student's click in it gives (the menus act on
+    # the notebook focused last, and JupyterLab reopens the earlier page's notebook beside it)
+    tab.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell .jp-InputPrompt").first.click()
     _menu(tab, "Edit", "Clear Outputs of All Cells")
     _menu(tab, "Run", "Run All Cells")
     prompts = ("() => Array.from(document.querySelectorAll("

@@ -12,8 +12,8 @@ What nbgitpuller 1.3.0 does, as checked here:
   * a fix in a cell the student did not touch reaches them;
   * in the cell both sides changed, on the line both changed, the student's line wins and the
     course's fix to that line is silently dropped (no conflict markers, no message); the
-    student sees the fix only by deleting the notebook and clicking the link again (it then
-    comes back fresh), which loses their work.
+    student gets the course's version by renaming theirs and clicking the link again: the
+    notebook comes back as now published, next to their renamed copy.
 README.md ("A class on your own JupyterHub") tells instructors what this means for them.
 """
 from __future__ import annotations
@@ -48,11 +48,6 @@ def _contents_url(hub, path: str) -> str:
     return f"{hub.url}/user/{STUDENT}/api/contents/{path}"
 
 
-def _xsrf(session) -> dict:
-    token = next((c.value for c in session.cookies if c.name == "_xsrf" and STUDENT in (c.path or "")), None)
-    return {"X-XSRFToken": token} if token else {}
-
-
 def test_a_fix_published_mid_week_keeps_the_students_work(hub, notebooks_remote, tmp_path):
     branch = _hub.notebooks_branch()
     repo_name = _hub.repository_url().rstrip("/").split("/")[-1]
@@ -80,7 +75,7 @@ def test_a_fix_published_mid_week_keeps_the_students_work(hub, notebooks_remote,
     cells[both]["source"] = "".join(lines[:both_line] + [student_line] + lines[both_line + 1:])
     cells[answer]["source"] = STUDENT_CODE + original[answer]
     saved = s.put(_contents_url(hub, starter), json={"type": "notebook", "format": "json", "content": nb},
-                  headers=_xsrf(s), timeout=30)
+                  headers=_hub.xsrf_header(student), timeout=30)
     assert saved.status_code == 200, saved.text[:500]
 
     # The course fixes one sentence in that same cell and one in a cell the student left
@@ -131,3 +126,14 @@ def test_a_fix_published_mid_week_keeps_the_students_work(hub, notebooks_remote,
     history = subprocess.run(["git", "log", "--format=%an %s"], cwd=home, capture_output=True, text=True,
                              check=True).stdout
     assert "nbgitpuller Automatic commit by nbgitpuller" in history, history
+
+    # A student who wants the course's version renames theirs (File > Rename) and clicks the
+    # link again: nbgitpuller restores the notebook it finds missing, as published now.
+    mine = f"{repo_name}/book/starter-mine.ipynb"
+    renamed = s.patch(_contents_url(hub, starter), json={"path": mine}, headers=_hub.xsrf_header(student), timeout=30)
+    assert renamed.status_code == 200, renamed.text[:300]
+    _hub.launch(hub, student, link)
+    fresh = nbformat.read(home / "book" / "starter.ipynb", as_version=4)
+    assert fixes[both] in fresh.cells[both].source + "\n" and STUDENT_CODE not in fresh.cells[answer].source
+    kept = nbformat.read(home / "book" / "starter-mine.ipynb", as_version=4)
+    assert kept.cells[answer].source == STUDENT_CODE + original[answer]
