@@ -199,7 +199,7 @@ class Hub:
         return path
 
     # -- start and stop ---------------------------------------------------------------------
-    def start(self, timeout: float = 90) -> "Hub":
+    def start(self, timeout: float = 90) -> Hub:
         if not CHP.exists():
             raise FileNotFoundError(f"{CHP} is missing: run `npm ci --prefix {HERE.relative_to(REPO)}`")
         config = self._write_config()
@@ -267,7 +267,7 @@ class Hub:
                 p.terminate()
             except psutil.NoSuchProcess:
                 pass
-        gone, alive = psutil.wait_procs(list(self._known.values()), timeout=10)
+        _, alive = psutil.wait_procs(list(self._known.values()), timeout=10)
         for p in alive:
             try:
                 p.kill()
@@ -280,6 +280,17 @@ class Hub:
         self.proc.wait(timeout=10)
         self.log.close()
         self.proc = None
+
+    def leftovers(self) -> list[str]:
+        """Any process this run started that is still alive (after `stop`, none)."""
+        alive = []
+        for p in self._known.values():
+            try:
+                if p.is_running() and p.status() != psutil.STATUS_ZOMBIE:
+                    alive.append(f"{p.pid} {' '.join(p.cmdline())[:120]}")
+            except psutil.NoSuchProcess:
+                continue
+        return alive
 
     def __enter__(self):
         try:
@@ -295,17 +306,6 @@ class Hub:
     def api(self, method: str, path: str, **kw) -> requests.Response:
         headers = {"Authorization": f"token {self.token}", **kw.pop("headers", {})}
         return requests.request(method, f"{self.url}/hub/api{path}", headers=headers, timeout=kw.pop("timeout", 30), **kw)
-
-    def server_pid(self, name: str) -> int | None:
-        """The pid of a student's JupyterLab server (found by its run mark and home)."""
-        home = str(self.homes / name)
-        for p in self.processes():
-            try:
-                if p.environ().get("JUPYTERHUB_USER") == name and "jupyterhub-singleuser" in " ".join(p.cmdline()):
-                    return p.pid
-            except (psutil.NoSuchProcess, psutil.AccessDenied):
-                continue
-        return None
 
     # -- a student, as a browser or plain HTTP client does it --------------------------------
     def launch_link(self, urlpath: str, branch: str | None = None, repo: str | None = None) -> str:

@@ -53,8 +53,7 @@ def hub(tmp_path_factory, hub_venv, notebooks_remote, hub_port):
         yield h
     finally:
         h.stop()
-        left = [p.pid for p in h._known.values() if p.is_running() and p.status() != "zombie"]
-        assert left == [], f"processes of the hub left running: {left}"
+        assert h.leftovers() == [], "processes of the hub left running"
 
 
 @pytest.fixture(scope="session")

@@ -36,14 +36,9 @@ CHECK_CALL = re.compile(r"\bcheck_\w+\(")
 @pytest.fixture(scope="module")
 def fork_site(tmp_path_factory, hub_port, built_notebooks) -> Path:
     """The book as a fork with the hub set builds it: the repository's files, this build's
-    execution cache (so no cell runs again), and `jupyterhub_url` added to _config.yml."""
-    root = tmp_path_factory.mktemp("fork") / "book"
-    files = subprocess.run(["git", "ls-files", "-co", "--exclude-standard"], cwd=_hub.REPO,
-                           capture_output=True, text=True, check=True).stdout.split()
-    for name in files:
-        if (_hub.REPO / name).is_file():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(_hub.REPO / name, root / name)
+    execution cache (so no cell runs again), and `jupyterhub_url` added to _config.yml.
+    Built without -W: the site suite's fork test holds the warnings to account."""
+    root = _hub.scratch_checkout(tmp_path_factory.mktemp("fork"))
     shutil.copytree(_hub.REPO / "_build" / ".jupyter_cache", root / "_build" / ".jupyter_cache")
     config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
     config["launch_buttons"]["jupyterhub_url"] = f"http://127.0.0.1:{hub_port}"
