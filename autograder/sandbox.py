@@ -106,7 +106,7 @@ def _measure_linear(ns, calls, torch, labcode) -> dict:
     for batch, d_in, d_out, bias, seed in calls["hidden_linear"]:
         p = labcode.random_linear_problem(batch, d_in, d_out, bias=bias, seed=seed)
         try:
-            got = fn(p["grad_output"], p["x"], p["weight"], p["bias"])
+            got = fn(*p)
             got = [g.detach().clone() if isinstance(g, torch.Tensor) else repr(g)[:80]
                    for g in (got if isinstance(got, (tuple, list)) else [got])]
         except Exception as exc:
@@ -114,7 +114,7 @@ def _measure_linear(ns, calls, torch, labcode) -> dict:
         outputs.append(got)
     batch, d_in, d_out, seed = calls["gradcheck"]
     p = labcode.random_linear_problem(batch, d_in, d_out, seed=seed)
-    inputs = tuple(p[k].detach().clone().requires_grad_() for k in ("x", "weight", "bias"))
+    inputs = tuple(t.detach().clone().requires_grad_() for t in (p.x, p.weight, p.bias))
     function, gradcheck = labcode.linear_function(fn), {}
     for label, args in (("with bias", inputs), ("without bias", inputs[:2])):
         try:

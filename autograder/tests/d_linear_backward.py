@@ -16,7 +16,7 @@ def _case(index):
     def test(submission):
         got = submission.part("linear", "linear_backward")["outputs"][index]
         p = labcode.random_linear_problem(batch, d_in, d_out, bias=bias, seed=seed)
-        want = labcode.autograd_linear_gradients(p["grad_output"], p["x"], p["weight"], p["bias"])
+        want = labcode.autograd_linear_gradients(*p)
         where = f"x {(*batch, d_in)}, weight {(d_out, d_in)}, {'bias' if bias else 'no bias'}"
         assert not isinstance(got, str), f"{where}: your linear_backward raised {got}"
         assert len(got) == 3, f"{where}: returned {len(got)} values, expected 3"
