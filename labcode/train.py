@@ -4,6 +4,7 @@ Each step minimizes the mean cross-entropy
 :math:`L = -\frac{1}{N}\sum_{n} \log \operatorname{softmax}(z_n)_{y_n}` of the logits
 :math:`z = f(X)`: forward, loss, ``zero_grad``, ``backward``, ``step``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -74,16 +75,26 @@ def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     with _evaluating(model), torch.no_grad():
         logits = model(X)  # (N, C)
     if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
-        raise ValueError(f"model must map (N, D_in) to logits of shape (N, C), got "
-                         f"{_validate.describe(logits)}")
+        raise ValueError(
+            f"model must map (N, D_in) to logits of shape (N, C), got {_validate.describe(logits)}"
+        )
     _check_labels("y", y, logits.shape[1])
     return _fraction_correct(logits, y)
 
 
-def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 300,
-          lr: float = 0.01, optimizer: str = "adam", batch_size: int | None = None,
-          seed: int = 0, X_val: torch.Tensor | None = None,
-          y_val: torch.Tensor | None = None) -> History:
+def train(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int = 300,
+    lr: float = 0.01,
+    optimizer: str = "adam",
+    batch_size: int | None = None,
+    seed: int = 0,
+    X_val: torch.Tensor | None = None,
+    y_val: torch.Tensor | None = None,
+) -> History:
     """Train ``model`` in place on ``(X, y)`` with cross-entropy; return its :class:`History`.
 
     The defaults (300 full-batch Adam steps, ``lr=0.01``) take ``MLP(2, [32, 32], 2)``
@@ -133,8 +144,9 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 3
     return history
 
 
-def _minibatches(n: int, batch_size: int | None, generator: torch.Generator,
-                 device: torch.device) -> list:
+def _minibatches(
+    n: int, batch_size: int | None, generator: torch.Generator, device: torch.device
+) -> list:
     """One epoch's row indices: every row at once, or shuffled minibatches."""
     if batch_size is None:
         return [slice(None)]
@@ -169,13 +181,17 @@ def _check_data(model: nn.Module, X: object, y: object, X_name: str, y_name: str
     """Types, shapes, dtypes and devices of ``(X, y)``; label values: :func:`_check_labels`."""
     X, y = _validate.float_tensor(X_name, X), _validate.tensor(y_name, y)
     if y.dtype != torch.int64:
-        raise TypeError(f"{y_name} must hold class indices as an int64 tensor, got dtype "
-                        f"{y.dtype}; use {y_name}.long()")
+        raise TypeError(
+            f"{y_name} must hold class indices as an int64 tensor, got dtype "
+            f"{y.dtype}; use {y_name}.long()"
+        )
     if X.dim() != 2:
         raise ValueError(f"{X_name} must have shape (N, D_in), got shape {tuple(X.shape)}")
     if y.shape != (X.shape[0],):
-        raise ValueError(f"{y_name} must have shape (N,) = ({X.shape[0]},) to match {X_name}, "
-                         f"got shape {tuple(y.shape)}")
+        raise ValueError(
+            f"{y_name} must have shape (N,) = ({X.shape[0]},) to match {X_name}, "
+            f"got shape {tuple(y.shape)}"
+        )
     if X.shape[0] == 0:
         raise ValueError(f"{X_name} must hold at least one sample, got shape {tuple(X.shape)}")
     param = next(model.parameters(), None)
@@ -189,5 +205,7 @@ def _check_labels(name: str, labels: torch.Tensor, n_classes: int) -> None:
     """Every label must be a class of the model: in ``[0, C)``."""
     low, high = int(labels.min()), int(labels.max())
     if low < 0 or high >= n_classes:
-        raise ValueError(f"{name} must hold class indices in [0, {n_classes - 1}] for a model "
-                         f"with {n_classes} outputs, got values from {low} to {high}")
+        raise ValueError(
+            f"{name} must hold class indices in [0, {n_classes - 1}] for a model "
+            f"with {n_classes} outputs, got values from {low} to {high}"
+        )

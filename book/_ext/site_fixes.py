@@ -38,6 +38,7 @@ al., 1986)``; ``author_year_labels`` is pybtex's ``plain`` style sorted by autho
 title (a corporate author's braces ignored), labelled in the same words,
 ``[Rumelhart et al. 1986]``. Tests: tests/test_book_site_fixes.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -88,8 +89,11 @@ class AuthorYearLabelStyle(BaseLabelStyle):
         for entry in sorted_entries:
             people = entry.persons.get("author") or entry.persons.get("editor") or []
             names = [_surname(p) for p in people] or [entry.fields.get("title", entry.key)]
-            who = names[0] if len(names) == 1 else (
-                " & ".join(names) if len(names) == 2 else f"{names[0]} et al.")
+            who = (
+                names[0]
+                if len(names) == 1
+                else (" & ".join(names) if len(names) == 2 else f"{names[0]} et al.")
+            )
             yield f"{who} {entry.fields.get('year', 'n.d.')}"
 
 
@@ -107,67 +111,99 @@ class AuthorYearLabelsStyle(PlainStyle):
 
 
 sphinxcontrib.bibtex.plugin.register_plugin(
-    "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearReferenceStyle)
+    "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearReferenceStyle
+)
 pybtex.plugin.register_plugin("pybtex.style.labels", "author_year_labels", AuthorYearLabelStyle)
-pybtex.plugin.register_plugin("pybtex.style.sorting", "author_year_title_braceless",
-                              BracelessAuthorYearTitleSorting)
-pybtex.plugin.register_plugin("pybtex.style.formatting", "author_year_labels", AuthorYearLabelsStyle)
+pybtex.plugin.register_plugin(
+    "pybtex.style.sorting", "author_year_title_braceless", BracelessAuthorYearTitleSorting
+)
+pybtex.plugin.register_plugin(
+    "pybtex.style.formatting", "author_year_labels", AuthorYearLabelsStyle
+)
 
 
 def _warn(fix: str, message: str, pagename: str) -> None:
-    logger.warning(f"site_fixes ({fix}): {message} [book/_ext/site_fixes.py]", location=pagename,
-                   type="site_fixes", subtype=fix.split()[0])
+    logger.warning(
+        f"site_fixes ({fix}): {message} [book/_ext/site_fixes.py]",
+        location=pagename,
+        type="site_fixes",
+        subtype=fix.split()[0],
+    )
 
 
 OLD_ROLE, NEW_ROLE = 'role="doc-biblioentry"', 'role="listitem"'
 #: Where each launch names the branch and the page: (branch, path.md).
-LAUNCHES = {"Binder": re.compile(r"/v2/gh/[^/]+/[^/]+/(?P<branch>[^?]+)\?urlpath=[^&]*?(?P<page>\.md)$"),
-            "JupyterHub": re.compile(r"urlpath=[^&]*?(?P<page>\.md)&branch=(?P<branch>[^&]+)$"),
-            "Colab": re.compile(r"/blob/(?P<branch>[^/]+)/[^?]*?(?P<page>\.md)$")}
+LAUNCHES = {
+    "Binder": re.compile(r"/v2/gh/[^/]+/[^/]+/(?P<branch>[^?]+)\?urlpath=[^&]*?(?P<page>\.md)$"),
+    "JupyterHub": re.compile(r"urlpath=[^&]*?(?P<page>\.md)&branch=(?P<branch>[^&]+)$"),
+    "Colab": re.compile(r"/blob/(?P<branch>[^/]+)/[^?]*?(?P<page>\.md)$"),
+}
 
 
 def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if pagename != "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
         context["script_files"] = [
             _JavaScript(js.filename, priority=js.priority, **{**js.attributes, "defer": "defer"})
-            if isinstance(js, _JavaScript) and js.filename and "async" not in js.attributes
-            and not str(js.filename).endswith("documentation_options.js") else js
-            for js in context.get("script_files", [])]
+            if isinstance(js, _JavaScript)
+            and js.filename
+            and "async" not in js.attributes
+            and not str(js.filename).endswith("documentation_options.js")
+            else js
+            for js in context.get("script_files", [])
+        ]
     body = context.get("body")
     citations = sum(1 for _ in doctree.findall(nodes.citation)) if doctree is not None else 0
     if isinstance(body, str) and citations:
         if body.count(OLD_ROLE) != citations:
-            _warn("citation roles", f"the page lists {citations} citation(s) but its HTML has "
-                  f"{body.count(OLD_ROLE)} {OLD_ROLE}: docutils changed how it writes citations",
-                  pagename)
+            _warn(
+                "citation roles",
+                f"the page lists {citations} citation(s) but its HTML has "
+                f"{body.count(OLD_ROLE)} {OLD_ROLE}: docutils changed how it writes citations",
+                pagename,
+            )
         context["body"] = body.replace(OLD_ROLE, NEW_ROLE)
 
     branch = app.config.course_notebooks_branch
     launch = app.config.html_theme_options.get("launch_buttons", {})
-    buttons = {b.get("text"): b for g in context.get("header_buttons", []) if isinstance(g, dict)
-               for b in g.get("buttons", []) if isinstance(b, dict)}
+    buttons = {
+        b.get("text"): b
+        for g in context.get("header_buttons", [])
+        if isinstance(g, dict)
+        for b in g.get("buttons", [])
+        if isinstance(b, dict)
+    }
     is_notebook = "kernelspec" in app.env.metadata.get(pagename, {})  # it gets launch buttons
-    for text, url_key in dict(Binder="binderhub_url", JupyterHub="jupyterhub_url",
-                              Colab="colab_url").items():
+    for text, url_key in dict(
+        Binder="binderhub_url", JupyterHub="jupyterhub_url", Colab="colab_url"
+    ).items():
         if not (branch and is_notebook and launch.get(url_key)):
             continue
         button = buttons.get(text)
         match = LAUNCHES[text].search(str(button.get("url"))) if button else None
         if match is None:
-            _warn("launch buttons", f"the {text} launch is missing or its URL "
-                  f"{button and button.get('url')!r} has another form: the theme changed its "
-                  "launch buttons", pagename)
+            _warn(
+                "launch buttons",
+                f"the {text} launch is missing or its URL "
+                f"{button and button.get('url')!r} has another form: the theme changed its "
+                "launch buttons",
+                pagename,
+            )
             continue
         url, (b0, b1), (p0, p1) = button["url"], match.span("branch"), match.span("page")
-        button["url"] = (url[:b0] + branch + url[b1:p0] + ".ipynb" + url[p1:] if b0 < p0 else
-                         url[:p0] + ".ipynb" + url[p1:b0] + branch + url[b1:])
+        button["url"] = (
+            url[:b0] + branch + url[b1:p0] + ".ipynb" + url[p1:]
+            if b0 < p0
+            else url[:p0] + ".ipynb" + url[p1:b0] + branch + url[b1:]
+        )
 
 
 def _visit_hidden_cell(self, node) -> None:
-    self.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n'
-                     f'<span class="collapsed admonition-title">{escape(node["prompt_show"])}</span>\n'
-                     f'<span class="expanded admonition-title">{escape(node["prompt_hide"])}</span>\n'
-                     "</summary>\n")
+    self.body.append(
+        f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n'
+        f'<span class="collapsed admonition-title">{escape(node["prompt_show"])}</span>\n'
+        f'<span class="expanded admonition-title">{escape(node["prompt_hide"])}</span>\n'
+        "</summary>\n"
+    )
 
 
 def _front_door(app: Sphinx, exception: Exception | None) -> None:
@@ -177,13 +213,18 @@ def _front_door(app: Sphinx, exception: Exception | None) -> None:
     Path(app.outdir, "index.html").write_text(
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
         f'<meta http-equiv="refresh" content="0; url={page}">\n</head>\n<body>\n'
-        f'<p><a href="{page}">{title}</a></p>\n</body>\n</html>\n', encoding="utf-8")
+        f'<p><a href="{page}">{title}</a></p>\n</body>\n</html>\n',
+        encoding="utf-8",
+    )
 
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("course_notebooks_branch", "", "html", types=[str])
-    app.add_node(HideCodeCellNode, override=True,
-                 html=(_visit_hidden_cell, lambda self, node: self.body.append("</details>\n")))
+    app.add_node(
+        HideCodeCellNode,
+        override=True,
+        html=(_visit_hidden_cell, lambda self, node: self.body.append("</details>\n")),
+    )
     app.add_css_file("cell-toggle.css")
     app.connect("build-finished", _front_door, priority=400)  # before sphinx-external-toc's
     # Late priority: after the theme has added its launch buttons.
