@@ -25,7 +25,8 @@
    to ``<head>`` without ``defer``, so a phone waits for each before it shows any text
    (Lighthouse's render-blocking resources). Every script file but
    ``documentation_options.js`` (the theme's inline scripts set its fields at once) is
-   deferred: it still runs before DOMContentLoaded, in order, where they all start. The
+   deferred (through Sphinx's ``js_tag`` template helper, which the page context hands the
+   theme): it still runs before DOMContentLoaded, in order, where they all start. The
    theme's three search scripts are deferred in book/_templates/layout.html. The search
    page keeps Sphinx's order: its searchtools.js runs at once and needs doctools.js.
 
@@ -42,6 +43,7 @@ title (a corporate author's braces ignored), labelled in the same words,
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -54,7 +56,6 @@ from pybtex.style.formatting.plain import Style as PlainStyle
 from pybtex.style.labels import BaseLabelStyle
 from pybtex.style.sorting.author_year_title import SortingStyle
 from sphinx.application import Sphinx
-from sphinx.builders.html._assets import _JavaScript
 from sphinx.util import logging
 from sphinxcontrib.bibtex.style.referencing import BracketStyle
 from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
@@ -140,17 +141,25 @@ LAUNCHES = {
 }
 
 
+def _deferred(js_tag: Callable[..., str]) -> Callable[..., str]:
+    """Sphinx's ``js_tag`` template helper, adding ``defer`` to a script file's tag (not to
+    an inline script, an ``async`` one, or ``documentation_options.js``)."""
+
+    def tag(js, *args, **kwargs) -> str:
+        html = js_tag(js, *args, **kwargs)
+        if " src=" in html and not re.search(r"\b(async|defer)\b|documentation_options\.js", html):
+            html = html.replace("<script ", "<script defer ", 1)
+        return html
+
+    return tag
+
+
 def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if pagename != "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
-        context["script_files"] = [
-            _JavaScript(js.filename, priority=js.priority, **{**js.attributes, "defer": "defer"})
-            if isinstance(js, _JavaScript)
-            and js.filename
-            and "async" not in js.attributes
-            and not str(js.filename).endswith("documentation_options.js")
-            else js
-            for js in context.get("script_files", [])
-        ]
+        if "js_tag" in context:
+            context["js_tag"] = _deferred(context["js_tag"])
+        elif context.get("script_files"):
+            _warn("deferred scripts", "the page context has no js_tag: Sphinx changed", pagename)
     body = context.get("body")
     citations = sum(1 for _ in doctree.findall(nodes.citation)) if doctree is not None else 0
     if isinstance(body, str) and citations:
