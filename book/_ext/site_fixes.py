@@ -1,4 +1,4 @@
-"""Five fixes to the stock Jupyter Book 1 HTML, and the book's citation style.
+"""Five fixes to the stock Jupyter Book 1 HTML (the citation style is citation_style.py).
 
 1. Citation list roles. docutils writes a bibliography as ``<div role="list">`` whose
    entries carry ``role="doc-biblioentry"``, a role DPUB-ARIA 1.1 deprecated
@@ -33,94 +33,22 @@
 Each fix warns (the build runs with ``-W``, so it fails) where it expected its target and
 found none: after an upgrade changes the markup, it is a failed build, not a silent no-op.
 
-The citation style, selected in ``_config.yml``: ``author_year_round`` is
-sphinxcontrib-bibtex's author-year reference style in round brackets, ``(Rumelhart et
-al., 1986)``; ``author_year_labels`` is pybtex's ``plain`` style sorted by author, year and
-title (a corporate author's braces ignored), labelled in the same words,
-``[Rumelhart et al. 1986]``. Tests: tests/test_book_site_fixes.py.
+Tests: tests/test_book_site_fixes.py.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 
-import pybtex.plugin
-import sphinxcontrib.bibtex.plugin
 from docutils import nodes
 from myst_nb.sphinx_ import HideCodeCellNode
-from pybtex.style.formatting.plain import Style as PlainStyle
-from pybtex.style.labels import BaseLabelStyle
-from pybtex.style.sorting.author_year_title import SortingStyle
 from sphinx.application import Sphinx
 from sphinx.util import logging
-from sphinxcontrib.bibtex.style.referencing import BracketStyle
-from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 logger = logging.getLogger(__name__)
-
-
-def _round() -> BracketStyle:
-    return BracketStyle(left="(", right=")")
-
-
-@dataclass
-class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
-    """Author-year citations in round brackets: (Author, Year), Author (Year)."""
-
-    bracket_parenthetical: BracketStyle = field(default_factory=_round)
-    bracket_textual: BracketStyle = field(default_factory=_round)
-    bracket_author: BracketStyle = field(default_factory=_round)
-    bracket_label: BracketStyle = field(default_factory=_round)
-    bracket_year: BracketStyle = field(default_factory=_round)
-
-
-def _surname(person) -> str:
-    return " ".join(person.last_names).replace("{", "").replace("}", "")
-
-
-class AuthorYearLabelStyle(BaseLabelStyle):
-    """Labels in the words of the citation: Nielsen 2015, Glorot & Bengio 2010,
-    Rumelhart et al. 1986."""
-
-    def format_labels(self, sorted_entries):
-        for entry in sorted_entries:
-            people = entry.persons.get("author") or entry.persons.get("editor") or []
-            names = [_surname(p) for p in people] or [entry.fields.get("title", entry.key)]
-            who = (
-                names[0]
-                if len(names) == 1
-                else (" & ".join(names) if len(names) == 2 else f"{names[0]} et al.")
-            )
-            yield f"{who} {entry.fields.get('year', 'n.d.')}"
-
-
-class BracelessAuthorYearTitleSorting(SortingStyle):
-    """Author-year-title order, a corporate author's braces ignored ({PyTorch Contributors}
-    sorted under P, not after Z)."""
-
-    def person_key(self, person) -> str:
-        return super().person_key(person).replace("{", "").replace("}", "")
-
-
-class AuthorYearLabelsStyle(PlainStyle):
-    default_label_style = "author_year_labels"
-    default_sorting_style = "author_year_title_braceless"
-
-
-sphinxcontrib.bibtex.plugin.register_plugin(
-    "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearReferenceStyle
-)
-pybtex.plugin.register_plugin("pybtex.style.labels", "author_year_labels", AuthorYearLabelStyle)
-pybtex.plugin.register_plugin(
-    "pybtex.style.sorting", "author_year_title_braceless", BracelessAuthorYearTitleSorting
-)
-pybtex.plugin.register_plugin(
-    "pybtex.style.formatting", "author_year_labels", AuthorYearLabelsStyle
-)
 
 
 def _warn(fix: str, message: str, pagename: str) -> None:
