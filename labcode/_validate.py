@@ -151,6 +151,11 @@ def student_code(
         raise TypeError(f"{name} must be {expected}, got {describe(value)}")
 
 
+def student_backward(name: str, value: object, expected: str) -> None:
+    """A student's ``linear_backward`` itself, not the gradients calling it returned."""
+    student_code(name, value, expected, "linear_backward", results=(tuple, torch.Tensor))
+
+
 def fraction(name: str, value: object) -> float:
     """A number in ``(0, 1]`` (an accuracy to reach)."""
     if not 0 < _real(name, value, "a number in (0, 1]") <= 1:

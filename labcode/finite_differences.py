@@ -90,16 +90,9 @@ def finite_difference_gradient(
     return grad
 
 
-def run_gradcheck(
-    batch_shape: Sequence[int] = (6,),
-    in_features: int = 5,
-    out_features: int = 3,
-    *,
-    bias: bool = True,
-    dtype: torch.dtype = torch.float64,
-    seed: int = 0,
-    backward: Callable | None = None,
-) -> bool:
+def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
+        out_features: int = 3, *, bias: bool = True, dtype: torch.dtype = torch.float64,
+        seed: int = 0, backward: Callable | None = None) -> bool:  # fmt: skip
     """Run ``torch.autograd.gradcheck`` on :class:`~labcode.linear.LinearFunction`.
 
     Returns ``True`` when our backward agrees with gradcheck's finite differences at
@@ -118,13 +111,8 @@ def run_gradcheck(
         True
     """
     if backward is not None:
-        _validate.student_code(
-            "backward",
-            backward,
-            "None or a function backward(grad_output, x, weight, bias)",
-            "linear_backward",
-            results=(tuple, torch.Tensor),
-        )
+        expected = "None or a function backward(grad_output, x, weight, bias)"
+        _validate.student_backward("backward", backward, expected)
     p = random_linear_problem(
         batch_shape, in_features, out_features, bias=bias, dtype=dtype, seed=seed
     )

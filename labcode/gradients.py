@@ -164,16 +164,9 @@ class LinearProblem(NamedTuple):
     bias: torch.Tensor | None  # (D_out,) or None
 
 
-def random_linear_problem(
-    batch_shape: Sequence[int] = (6,),
-    in_features: int = 5,
-    out_features: int = 3,
-    *,
-    bias: bool = True,
-    dtype: torch.dtype = torch.float64,
-    seed: int = 0,
-    device: torch.device | str | None = None,
-) -> LinearProblem:
+def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 5,
+        out_features: int = 3, *, bias: bool = True, dtype: torch.dtype = torch.float64,
+        seed: int = 0, device: torch.device | str | None = None) -> LinearProblem:  # fmt: skip
     """Random, non-zero ``x``, ``weight``, ``bias`` and ``grad_output`` for one layer.
 
     Drawn from a private generator (same seed, same tensors; the global random state
@@ -248,16 +241,9 @@ def autograd_linear_gradients(
     return grads[0], grads[1], (grads[2] if b is not None else None)
 
 
-def compare_linear_backward(
-    batch_shape: Sequence[int] = (6,),
-    in_features: int = 5,
-    out_features: int = 3,
-    *,
-    bias: bool = True,
-    dtype: torch.dtype = torch.float64,
-    seed: int = 0,
-    backward: Callable = linear_backward,
-) -> list[GradientComparison]:
+def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int = 5,
+        out_features: int = 3, *, bias: bool = True, dtype: torch.dtype = torch.float64,
+        seed: int = 0, backward: Callable = linear_backward) -> list[GradientComparison]:  # fmt: skip
     """Compare a linear layer's backward with autograd on a random problem.
 
     Args:
@@ -274,13 +260,10 @@ def compare_linear_backward(
         >>> all(c.passed for c in compare_linear_backward((4,), 3, 2))
         True
     """
-    _validate.student_code(
-        "backward",
-        backward,
-        "a function backward(grad_output, x, weight, bias) -> (grad_input, grad_weight, grad_bias)",
-        "linear_backward",
-        results=(tuple, torch.Tensor),
+    expected = (
+        "a function backward(grad_output, x, weight, bias) -> (grad_input, grad_weight, grad_bias)"
     )
+    _validate.student_backward("backward", backward, expected)
     p = random_linear_problem(
         batch_shape, in_features, out_features, bias=bias, dtype=dtype, seed=seed
     )
