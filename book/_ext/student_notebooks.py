@@ -33,8 +33,8 @@ from pathlib import Path
 
 import nbformat
 import pybtex.database
+from citation_style import AuthorYearLabelStyle
 from jupyter_cache import get_cache
-from site_fixes import AuthorYearLabelStyle
 from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
 from sphinx.util import logging
