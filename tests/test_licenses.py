@@ -5,7 +5,6 @@ in their own format (LICENSE, REUSE.toml, CITATION.cff, pyproject.toml, _config.
 these tests hold them to one value. `cffconvert --validate` runs in .ci/run (it pins a
 jsonschema that JupyterLab cannot share a virtual environment with).
 """
-
 import shutil
 import subprocess
 import sys
@@ -50,9 +49,7 @@ def test_code_is_mit_text_is_cc_by_and_the_license_texts_are_there():
     assert project["license"] == "MIT"
     for spdx in ("MIT", "CC-BY-4.0", "OFL-1.1"):
         assert (REPO / "LICENSES" / f"{spdx}.txt").stat().st_size > 500, spdx
-    assert "Attribution 4.0 International" in (REPO / "LICENSES" / "CC-BY-4.0.txt").read_text(
-        encoding="utf-8"
-    )
+    assert "Attribution 4.0 International" in (REPO / "LICENSES" / "CC-BY-4.0.txt").read_text(encoding="utf-8")
 
 
 def test_the_citation_names_this_version_and_repository():
