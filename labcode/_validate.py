@@ -6,6 +6,7 @@ that names it, says what it got and what was expected, instead of an error from 
 inside torch. Each entry point checks once, here; ``assert`` is never used for this
 (``python -O`` removes it).
 """
+
 from __future__ import annotations
 
 import numbers
@@ -48,8 +49,10 @@ def tensor(name: str, value: object) -> torch.Tensor:
 def float_tensor(name: str, value: object) -> torch.Tensor:
     """A floating-point tensor: gradients need real numbers, not integers."""
     if not tensor(name, value).is_floating_point():
-        raise TypeError(f"{name} must be a floating-point tensor (float32 or float64), got dtype "
-                        f"{value.dtype}; convert it with {name}.float() or {name}.double()")
+        raise TypeError(
+            f"{name} must be a floating-point tensor (float32 or float64), got dtype "
+            f"{value.dtype}; convert it with {name}.float() or {name}.double()"
+        )
     return value
 
 
@@ -107,31 +110,50 @@ def positive_ints(name: str, value: object, example: str) -> tuple[int, ...]:
 def float_dtype(name: str, value: object) -> torch.dtype:
     if not isinstance(value, torch.dtype) or not value.is_floating_point:
         got = value if isinstance(value, torch.dtype) else describe(value)
-        raise TypeError(f"{name} must be a floating-point torch.dtype such as torch.float64, "
-                        f"got {got}")
+        raise TypeError(
+            f"{name} must be a floating-point torch.dtype such as torch.float64, got {got}"
+        )
     return value
 
 
-def same_dtype_and_device(reference_name: str, reference: torch.Tensor,
-                          name: str, value: torch.Tensor) -> None:
+def same_dtype_and_device(
+    reference_name: str, reference: torch.Tensor, name: str, value: torch.Tensor
+) -> None:
     """``value`` must share ``reference``'s dtype and device (torch would not mix them)."""
     if value.dtype != reference.dtype:
-        raise TypeError(f"{name} has dtype {value.dtype} but {reference_name} has dtype "
-                        f"{reference.dtype}; use one dtype for both")
+        raise TypeError(
+            f"{name} has dtype {value.dtype} but {reference_name} has dtype "
+            f"{reference.dtype}; use one dtype for both"
+        )
     if value.device != reference.device:
-        raise ValueError(f"{name} is on {value.device} but {reference_name} is on "
-                         f"{reference.device}; move both to one device")
+        raise ValueError(
+            f"{name} is on {value.device} but {reference_name} is on "
+            f"{reference.device}; move both to one device"
+        )
 
 
-def student_code(name: str, value: object, expected: str, yours: str = "",
-                 results: tuple[type, ...] = (), refused: tuple[type, ...] = ()) -> None:
+def student_code(
+    name: str,
+    value: object,
+    expected: str,
+    yours: str = "",
+    results: tuple[type, ...] = (),
+    refused: tuple[type, ...] = (),
+) -> None:
     """A self-check's argument: the student's function or class itself (``yours``, e.g.
     ``"MLP"``), not what calling it returned (``results``) nor another callable (``refused``)."""
     if results and isinstance(value, results):
-        raise TypeError(f"{name} must be your {yours} itself, got {describe(value)}: pass {yours}, "
-                        f"not {yours}(...) (the check calls it on its own problems)")
+        raise TypeError(
+            f"{name} must be your {yours} itself, got {describe(value)}: pass {yours}, "
+            f"not {yours}(...) (the check calls it on its own problems)"
+        )
     if not callable(value) or isinstance(value, refused):
         raise TypeError(f"{name} must be {expected}, got {describe(value)}")
+
+
+def student_backward(name: str, value: object, expected: str) -> None:
+    """A student's ``linear_backward`` itself, not the gradients calling it returned."""
+    student_code(name, value, expected, "linear_backward", results=(tuple, torch.Tensor))
 
 
 def fraction(name: str, value: object) -> float:

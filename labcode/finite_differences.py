@@ -20,6 +20,7 @@ is why ``torch.autograd.gradcheck`` wants float64 inputs.
 
 Comparing a gradient with autograd's is :mod:`labcode.gradients`.
 """
+
 from __future__ import annotations
 
 import numbers
@@ -38,14 +39,18 @@ from .linear import LinearFunction, linear_backward, linear_forward, linear_func
 def _scalar(value: object) -> torch.Tensor | float:
     """What ``f`` returned, if it is a scalar: a 0-dim tensor or a real number."""
     if (isinstance(value, torch.Tensor) and value.dim() == 0) or (
-            isinstance(value, numbers.Real) and not isinstance(value, bool)):
+        isinstance(value, numbers.Real) and not isinstance(value, bool)
+    ):
         return value
-    raise ValueError(f"f must return a scalar (a 0-dim tensor such as a loss, or a number), got "
-                     f"{_validate.describe(value)}; reduce it first, e.g. with .sum()")
+    raise ValueError(
+        f"f must return a scalar (a 0-dim tensor such as a loss, or a number), got "
+        f"{_validate.describe(value)}; reduce it first, e.g. with .sum()"
+    )
 
 
-def finite_difference_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
-                               eps: float = 1e-6) -> torch.Tensor:
+def finite_difference_gradient(
+    f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, eps: float = 1e-6
+) -> torch.Tensor:
     r"""Central-difference estimate of :math:`\nabla f(x)` for a scalar function ``f``.
 
     Each element is :math:`(f(x + \epsilon e_i) - f(x - \epsilon e_i)) / 2\epsilon`,
@@ -86,9 +91,8 @@ def finite_difference_gradient(f: Callable[[torch.Tensor], torch.Tensor], x: tor
 
 
 def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
-                  out_features: int = 3, *, bias: bool = True,
-                  dtype: torch.dtype = torch.float64, seed: int = 0,
-                  backward: Callable | None = None) -> bool:
+        out_features: int = 3, *, bias: bool = True, dtype: torch.dtype = torch.float64,
+        seed: int = 0, backward: Callable | None = None) -> bool:  # fmt: skip
     """Run ``torch.autograd.gradcheck`` on :class:`~labcode.linear.LinearFunction`.
 
     Returns ``True`` when our backward agrees with gradcheck's finite differences at
@@ -107,10 +111,11 @@ def run_gradcheck(batch_shape: Sequence[int] = (6,), in_features: int = 5,
         True
     """
     if backward is not None:
-        _validate.student_code("backward", backward, "None or a function backward(grad_output, "
-                               "x, weight, bias)", "linear_backward", results=(tuple, torch.Tensor))
-    p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
-                              dtype=dtype, seed=seed)
+        expected = "None or a function backward(grad_output, x, weight, bias)"
+        _validate.student_backward("backward", backward, expected)
+    p = random_linear_problem(
+        batch_shape, in_features, out_features, bias=bias, dtype=dtype, seed=seed
+    )
     inputs = tuple(t.requires_grad_(True) for t in (p.x, p.weight, p.bias) if t is not None)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*double precision floating point.*")
@@ -149,21 +154,22 @@ def precision_comparison(eps: float = 1e-6, seed: int = 0) -> list[PrecisionRow]
         ['float32', 'float64']
     """
     eps = _validate.positive_float("eps", eps)
-    rows = []
-    for dtype in (torch.float32, torch.float64):
-        p = random_linear_problem((6,), 5, 3, dtype=dtype, seed=seed)
-        x, b, g = p.x, p.bias, p.grad_output
+    return [_precision_row(dtype, eps, seed) for dtype in (torch.float32, torch.float64)]
 
-        def loss(w: torch.Tensor) -> torch.Tensor:
-            return (LinearFunction.apply(x, w, b) * g).sum()
 
-        name = _validate.dtype_name(dtype)
-        estimate = finite_difference_gradient(loss, p.weight, eps=eps)
-        _, hand, _ = linear_backward(*p)
-        comparison = compare_gradients(hand, estimate, name=f"grad_weight ({name})",
-                                       rtol=1e-3, atol=1e-5)
-        rows.append(PrecisionRow(name, eps, comparison, run_gradcheck(dtype=dtype, seed=seed)))
-    return rows
+def _precision_row(dtype: torch.dtype, eps: float, seed: int) -> PrecisionRow:
+    p = random_linear_problem((6,), 5, 3, dtype=dtype, seed=seed)
+
+    def loss(w: torch.Tensor) -> torch.Tensor:
+        return (LinearFunction.apply(p.x, w, p.bias) * p.grad_output).sum()
+
+    name = _validate.dtype_name(dtype)
+    estimate = finite_difference_gradient(loss, p.weight, eps=eps)
+    _, hand, _ = linear_backward(*p)
+    comparison = compare_gradients(
+        hand, estimate, name=f"grad_weight ({name})", rtol=1e-3, atol=1e-5
+    )
+    return PrecisionRow(name, eps, comparison, run_gradcheck(dtype=dtype, seed=seed))
 
 
 class CrossEntropyProblem(NamedTuple):
@@ -210,15 +216,15 @@ def linear_cross_entropy_problem(seed: int = 0) -> CrossEntropyProblem:
     x, weight, bias = p.x, p.weight, p.bias
     labels = torch.arange(n) % classes  # classes 0, 1, 2, 0, 1, 2
     probabilities = torch.softmax(linear_forward(x, weight, bias), dim=1)  # (N, C)
-    one_hot = torch.nn.functional.one_hot(labels, classes).to(x.dtype)     # (N, C)
+    one_hot = torch.nn.functional.one_hot(labels, classes).to(x.dtype)  # (N, C)
     grad_output = (probabilities - one_hot) / n  # dL/dY for the mean loss
-    _, grad_weight, _ = linear_backward(grad_output, x, weight, bias)      # (C, D_in)
+    _, grad_weight, _ = linear_backward(grad_output, x, weight, bias)  # (C, D_in)
     return CrossEntropyProblem(x, weight, bias, labels, grad_weight)
 
 
-def finite_difference_errors(eps_values: Sequence[float],
-                             dtype: torch.dtype = torch.float64, *,
-                             seed: int = 0) -> list[tuple[float, float]]:
+def finite_difference_errors(
+    eps_values: Sequence[float], dtype: torch.dtype = torch.float64, *, seed: int = 0
+) -> list[tuple[float, float]]:
     r"""How far central differences land from the exact gradient, step by step.
 
     For each step :math:`\epsilon` in ``eps_values``, the central-difference estimate
@@ -253,12 +259,13 @@ def finite_difference_errors(eps_values: Sequence[float],
     """
     dtype = _validate.float_dtype("dtype", dtype)
     if isinstance(eps_values, (str, bytes)) or not isinstance(eps_values, Sequence):
-        raise TypeError(f"eps_values must be a sequence of positive numbers, got "
-                        f"{_validate.describe(eps_values)}")
+        raise TypeError(
+            f"eps_values must be a sequence of positive numbers, got "
+            f"{_validate.describe(eps_values)}"
+        )
     if len(eps_values) == 0:
         raise ValueError("eps_values must hold at least one step, got an empty sequence")
-    steps = [_validate.positive_float(f"eps_values[{i}]", e)
-             for i, e in enumerate(eps_values)]
+    steps = [_validate.positive_float(f"eps_values[{i}]", e) for i, e in enumerate(eps_values)]
     p = linear_cross_entropy_problem(seed=seed)
     x, bias, labels = p.x.to(dtype), p.bias.to(dtype), p.labels
     weight, exact = p.weight.to(dtype), p.grad_weight  # exact: float64

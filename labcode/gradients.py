@@ -14,6 +14,7 @@ at ``torch.testing``'s tolerances for the dtype (:func:`default_tolerance`).
 The second reference, finite differences and ``gradcheck``, is
 :mod:`labcode.finite_differences`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -52,8 +53,10 @@ def default_tolerance(dtype: torch.dtype) -> tuple[float, float]:
         (1e-07, 1e-07)
     """
     if not isinstance(dtype, torch.dtype):
-        raise TypeError(f"dtype must be a torch.dtype such as torch.float64, got "
-                        f"{type(dtype).__name__} {dtype!r}")
+        raise TypeError(
+            f"dtype must be a torch.dtype such as torch.float64, got "
+            f"{type(dtype).__name__} {dtype!r}"
+        )
     return _ASSERT_CLOSE_TOLERANCES.get(dtype, (0.0, 0.0))
 
 
@@ -76,8 +79,10 @@ class GradientComparison:
 
     def __str__(self) -> str:
         verdict = "PASS" if self.passed else "FAIL"
-        return (f"{self.name}: max abs error {self.max_abs_error:.2e}, max rel error "
-                f"{self.max_rel_error:.2e} (rtol {self.rtol:.0e}, atol {self.atol:.0e}): {verdict}")
+        return (
+            f"{self.name}: max abs error {self.max_abs_error:.2e}, max rel error "
+            f"{self.max_rel_error:.2e} (rtol {self.rtol:.0e}, atol {self.atol:.0e}): {verdict}"
+        )
 
 
 def relative_error(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -101,9 +106,14 @@ def relative_error(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).abs() / (a.abs() + b.abs()).clamp_min(REL_ERROR_FLOOR)
 
 
-def compare_gradients(gradient: torch.Tensor, reference: torch.Tensor, *,
-                      name: str = "gradient", rtol: float | None = None,
-                      atol: float | None = None) -> GradientComparison:
+def compare_gradients(
+    gradient: torch.Tensor,
+    reference: torch.Tensor,
+    *,
+    name: str = "gradient",
+    rtol: float | None = None,
+    atol: float | None = None,
+) -> GradientComparison:
     """Compare a hand-computed ``gradient`` with a ``reference`` of the same shape.
 
     Args:
@@ -155,9 +165,8 @@ class LinearProblem(NamedTuple):
 
 
 def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 5,
-                          out_features: int = 3, *, bias: bool = True,
-                          dtype: torch.dtype = torch.float64, seed: int = 0,
-                          device: torch.device | str | None = None) -> LinearProblem:
+        out_features: int = 3, *, bias: bool = True, dtype: torch.dtype = torch.float64,
+        seed: int = 0, device: torch.device | str | None = None) -> LinearProblem:  # fmt: skip
     """Random, non-zero ``x``, ``weight``, ``bias`` and ``grad_output`` for one layer.
 
     Drawn from a private generator (same seed, same tensors; the global random state
@@ -198,9 +207,12 @@ def random_linear_problem(batch_shape: Sequence[int] = (6,), in_features: int = 
     return LinearProblem(draw(*batch_shape, out_features), x, weight, b)
 
 
-def autograd_linear_gradients(grad_output: torch.Tensor, x: torch.Tensor, weight: torch.Tensor,
-                              bias: torch.Tensor | None = None
-                              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+def autograd_linear_gradients(
+    grad_output: torch.Tensor,
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    bias: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
     r"""What autograd says ``linear_backward`` should return, via ``torch.nn.functional.linear``.
 
     Computes :math:`L = \sum Y \odot G` so that :math:`\partial L/\partial Y = G`,
@@ -230,9 +242,8 @@ def autograd_linear_gradients(grad_output: torch.Tensor, x: torch.Tensor, weight
 
 
 def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int = 5,
-                            out_features: int = 3, *, bias: bool = True,
-                            dtype: torch.dtype = torch.float64, seed: int = 0,
-                            backward: Callable = linear_backward) -> list[GradientComparison]:
+        out_features: int = 3, *, bias: bool = True, dtype: torch.dtype = torch.float64,
+        seed: int = 0, backward: Callable = linear_backward) -> list[GradientComparison]:  # fmt: skip
     """Compare a linear layer's backward with autograd on a random problem.
 
     Args:
@@ -249,12 +260,15 @@ def compare_linear_backward(batch_shape: Sequence[int] = (6,), in_features: int 
         >>> all(c.passed for c in compare_linear_backward((4,), 3, 2))
         True
     """
-    _validate.student_code("backward", backward, "a function backward(grad_output, x, weight, "
-                           "bias) -> (grad_input, grad_weight, grad_bias)", "linear_backward",
-                           results=(tuple, torch.Tensor))
-    p = random_linear_problem(batch_shape, in_features, out_features, bias=bias,
-                              dtype=dtype, seed=seed)
+    expected = (
+        "a function backward(grad_output, x, weight, bias) -> (grad_input, grad_weight, grad_bias)"
+    )
+    _validate.student_backward("backward", backward, expected)
+    p = random_linear_problem(
+        batch_shape, in_features, out_features, bias=bias, dtype=dtype, seed=seed
+    )
     ours, theirs = backward(*p), autograd_linear_gradients(*p)
     names = ("grad_input", "grad_weight", "grad_bias")
-    return [compare_gradients(a, b, name=n) for n, a, b in zip(names, ours, theirs)
-            if a is not None]
+    return [
+        compare_gradients(a, b, name=n) for n, a, b in zip(names, ours, theirs) if a is not None
+    ]

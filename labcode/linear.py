@@ -9,6 +9,7 @@ with finite differences; :class:`ManualLinear` is an ``nn.Linear`` whose gradien
 gradients then sum over *every* batch position, because the same ``W`` and ``b`` were used
 at each one. These are plain tensor operations with no argument checks: a shape that does
 not fit gets torch's own error (``mat1 and mat2 shapes cannot be multiplied (4x3 and 2x2)``).
+``LinearFunction``'s methods are autograd's protocol, written as in the tutorial (no hints).
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 
-def linear_forward(
-    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None
-) -> torch.Tensor:
+def linear_forward(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     r"""A linear layer, :math:`Y = X W^\top + b`, equal to ``torch.nn.functional.linear``.
 
     Shapes: ``x`` ``(..., D_in)``, ``weight`` ``(D_out, D_in)``, ``bias`` ``(D_out,)``
@@ -33,7 +32,9 @@ def linear_forward(
     return y
 
 
-def linear_backward(grad_output, x, weight, bias=None):
+def linear_backward(
+    grad_output: Tensor, x: Tensor, weight: Tensor, bias: Tensor | None = None
+) -> tuple[Tensor, Tensor, Tensor | None]:
     r"""The backward of :math:`Y = X W^\top + b`: with :math:`G = \partial L/\partial Y`,
     :math:`\partial L/\partial X = G W`, :math:`\partial L/\partial W = G^\top X` and
     :math:`\partial L/\partial b = \sum_n G_n`, summed over every batch position.

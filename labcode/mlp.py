@@ -10,6 +10,7 @@ An MLP with hidden widths :math:`H_1, \dots, H_k` computes, for an input row :ma
 where :math:`\sigma` is the activation. With no activation every layer is affine, and a
 composition of affine maps is one affine map: :func:`collapse` computes it.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -49,18 +50,29 @@ class MLP(nn.Module):
         torch.Size([5, 2])
     """
 
-    def __init__(self, in_features: int, hidden_features: Sequence[int], out_features: int,
-                 activation: str | None = "relu", manual: bool = False) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        hidden_features: Sequence[int],
+        out_features: int,
+        activation: str | None = "relu",
+        manual: bool = False,
+    ) -> None:
         super().__init__()
-        widths = [_validate.positive_int("in_features", in_features),
-                  *_validate.positive_ints("hidden_features", hidden_features, "[32, 32]"),
-                  _validate.positive_int("out_features", out_features)]
+        widths = [
+            _validate.positive_int("in_features", in_features),
+            *_validate.positive_ints("hidden_features", hidden_features, "[32, 32]"),
+            _validate.positive_int("out_features", out_features),
+        ]
         if activation is not None and not isinstance(activation, str):
-            raise TypeError(f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
-                            f"{_validate.describe(activation)}")
+            raise TypeError(
+                f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
+                f"{_validate.describe(activation)}"
+            )
         if activation is not None and activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
-                             f"{activation!r}")
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)} or None, got {activation!r}"
+            )
         if not isinstance(manual, bool):
             raise TypeError(f"manual must be True or False, got {_validate.describe(manual)}")
         self.in_features, *hidden, self.out_features = widths
@@ -88,46 +100,43 @@ class MLP(nn.Module):
     def _check_input(self, x: object) -> None:
         x = _validate.float_tensor("x", x)
         if x.dim() == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"x must have shape (N, in_features) = (N, {self.in_features}), "
-                             f"got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"x must have shape (N, in_features) = (N, {self.in_features}), "
+                f"got shape {tuple(x.shape)}"
+            )
         weight = self.layers[0].weight
         if x.dtype != weight.dtype:
-            raise TypeError(f"x has dtype {x.dtype} but the model has dtype {weight.dtype}; "
-                            f"use one dtype for both (x.to({weight.dtype}) or model.to(x.dtype))")
+            raise TypeError(
+                f"x has dtype {x.dtype} but the model has dtype {weight.dtype}; "
+                f"use one dtype for both (x.to({weight.dtype}) or model.to(x.dtype))"
+            )
         if x.device != weight.device:
-            raise ValueError(f"x is on {x.device} but the model is on {weight.device}; move both "
-                             "to one device")
+            raise ValueError(
+                f"x is on {x.device} but the model is on {weight.device}; move both to one device"
+            )
 
     def extra_repr(self) -> str:
         return f"activation={self.activation!r}, manual={self.manual}"
 
 
 def collapse(mlp: MLP) -> nn.Linear:
-    r"""The single linear layer a linear-only MLP equals:
-    :math:`W = W_L \cdots W_1`, :math:`b = W_L(\cdots(W_2 b_1 + b_2)\cdots) + b_L`.
+    r"""The single linear layer a linear-only MLP equals: :math:`W = W_L \cdots W_1`,
+    :math:`b = W_L(\cdots(W_2 b_1 + b_2)\cdots) + b_L`.
 
-    Args:
-        mlp: an :class:`MLP` built with ``activation=None``.
-
-    Returns:
-        an ``nn.Linear(D_in, C)`` with ``collapse(mlp)(x) == mlp(x)`` up to rounding.
-
-    Example:
-        >>> mlp = MLP(2, [8, 8], 3, activation=None)
-        >>> x = torch.randn(4, 2)
-        >>> torch.allclose(collapse(mlp)(x), mlp(x), atol=1e-6)
-        True
+    Shapes: ``mlp`` maps ``(N, D_in)`` to ``(N, C)`` with ``activation=None``; returns an
+    ``nn.Linear(D_in, C)`` with ``collapse(mlp)(x) == mlp(x)`` up to rounding.
     """
     _check_linear_only(mlp)
     first, *rest = mlp.linear_layers()
     with torch.no_grad():
         weight, bias = first.weight.clone(), first.bias.clone()  # (H_1, D_in), (H_1,)
         for layer in rest:
-            weight = layer.weight @ weight                     # (H_l, D_in)
-            bias = layer.weight @ bias + layer.bias            # (H_l,)
+            weight = layer.weight @ weight  # (H_l, D_in)
+            bias = layer.weight @ bias + layer.bias  # (H_l,)
     # skip_init: no random initialisation to overwrite, so the caller's random stream is untouched
-    single = nn.utils.skip_init(nn.Linear, mlp.in_features, mlp.out_features,
-                                device=weight.device, dtype=weight.dtype)
+    single = nn.utils.skip_init(
+        nn.Linear, mlp.in_features, mlp.out_features, device=weight.device, dtype=weight.dtype
+    )
     single.weight, single.bias = nn.Parameter(weight), nn.Parameter(bias)
     return single
 
@@ -136,6 +145,8 @@ def _check_linear_only(mlp: object) -> None:
     if not isinstance(mlp, MLP):
         raise TypeError(f"mlp must be a labcode.MLP, got {type(mlp).__name__}")
     if mlp.activation is not None:
-        raise ValueError(f"collapse needs an MLP built with activation=None, got activation="
-                         f"{mlp.activation!r}: with a nonlinearity between the layers the "
-                         "network is not one linear map")
+        raise ValueError(
+            f"collapse needs an MLP built with activation=None, got activation="
+            f"{mlp.activation!r}: with a nonlinearity between the layers the "
+            "network is not one linear map"
+        )

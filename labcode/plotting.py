@@ -7,6 +7,7 @@ page can show it or ``glue`` it. ``matplotlib.pyplot`` is imported inside the
 functions, and no backend is ever selected: a notebook kernel keeps its inline
 backend (selecting ``Agg`` in a page silently stops figures from appearing).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -54,12 +55,18 @@ FONT_SIZE = 12
 
 def _history(name: str, run: object) -> History:
     """A run: a :class:`History`, or a list of per-epoch losses (what a student's loop returns)."""
-    if isinstance(run, Sequence) and not isinstance(run, str) and run and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in run):
+    if (
+        isinstance(run, Sequence)
+        and not isinstance(run, str)
+        and run
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in run)
+    ):
         return History(loss=[float(v) for v in run])
     if not isinstance(run, History):
-        raise TypeError(f"{name} must be a labcode.History or a list of per-epoch losses, got "
-                        f"{_validate.describe(run)}")
+        raise TypeError(
+            f"{name} must be a labcode.History or a list of per-epoch losses, got "
+            f"{_validate.describe(run)}"
+        )
     if run.epochs == 0:
         raise ValueError(f"{name} is an empty History (no epochs recorded)")
     return run
@@ -70,7 +77,8 @@ def _runs(runs: object) -> dict[str, History]:
         return {"": _history("runs", runs)}
     if not runs or len(runs) > len(RUN_STYLES):
         raise (TypeError if not runs else ValueError)(
-            f"runs must map 1 to {len(RUN_STYLES)} labels to runs, got {len(runs)}")
+            f"runs must map 1 to {len(RUN_STYLES)} labels to runs, got {len(runs)}"
+        )
     return {label: _history(f"runs[{label!r}]", run) for label, run in runs.items()}
 
 
@@ -78,9 +86,12 @@ def _label(run: str, what: str) -> str:
     return f"{run}: {what}" if run else what
 
 
-def plot_training_curves(runs: History | Sequence[float] | Mapping[str, History | Sequence[float]], *,
-                         accuracy: Sequence[str] = ACCURACY_KINDS,
-                         figsize: tuple[float, float] = (6.4, 3.2)) -> Figure:
+def plot_training_curves(
+    runs: History | Sequence[float] | Mapping[str, History | Sequence[float]],
+    *,
+    accuracy: Sequence[str] = ACCURACY_KINDS,
+    figsize: tuple[float, float] = (6.4, 3.2),
+) -> Figure:
     """Loss (left panel) and accuracy (right panel) against the epoch.
 
     Args:
@@ -116,21 +127,42 @@ def plot_training_curves(runs: History | Sequence[float] | Mapping[str, History 
     only_held_out = tuple(accuracy) == ("held-out",)
     if not any(h.accuracy or h.val_accuracy for h in runs.values()):  # losses only: one panel
         accuracy, figsize = (), (figsize[0] / 2 + 0.4, figsize[1])
-    fig, axes = plt.subplots(1, 2 if accuracy else 1, figsize=figsize, layout="constrained",
-                             squeeze=False)
+    fig, axes = plt.subplots(
+        1, 2 if accuracy else 1, figsize=figsize, layout="constrained", squeeze=False
+    )
     ax_loss, ax_acc = axes[0][0], axes[0][-1]
     for (name, history), style in zip(runs.items(), RUN_STYLES):
         epochs = range(1, history.epochs + 1)
         every = max(1, history.epochs // 8)
-        ax_loss.plot(epochs, history.loss, label=name or "training loss",
-                     markevery=every, markersize=6, linewidth=2, **style)
+        ax_loss.plot(
+            epochs,
+            history.loss,
+            label=name or "training loss",
+            markevery=every,
+            markersize=6,
+            linewidth=2,
+            **style,
+        )
         if "held-out" in accuracy and history.val_accuracy:
             label = (name or "held-out") if only_held_out else _label(name, "held-out")
-            ax_acc.plot(epochs, history.val_accuracy, label=label,
-                        markevery=every, markersize=6, linewidth=2, **style)
+            ax_acc.plot(
+                epochs,
+                history.val_accuracy,
+                label=label,
+                markevery=every,
+                markersize=6,
+                linewidth=2,
+                **style,
+            )
         if "training" in accuracy and history.accuracy:
-            ax_acc.plot(epochs, history.accuracy, label=_label(name, "training"),
-                        color=style["color"], linestyle=":", linewidth=1.5)
+            ax_acc.plot(
+                epochs,
+                history.accuracy,
+                label=_label(name, "training"),
+                color=style["color"],
+                linestyle=":",
+                linewidth=1.5,
+            )
 
     ax_loss.set_yscale("log")
     ax_loss.set_title("Training loss", fontsize=FONT_SIZE)
@@ -146,10 +178,16 @@ def plot_training_curves(runs: History | Sequence[float] | Mapping[str, History 
     return fig
 
 
-def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *,
-                           title: str | None = None, resolution: int = 200,
-                           padding: float = 0.5,
-                           figsize: tuple[float, float] = (5.0, 4.0)) -> Figure:
+def plot_decision_boundary(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    title: str | None = None,
+    resolution: int = 200,
+    padding: float = 0.5,
+    figsize: tuple[float, float] = (5.0, 4.0),
+) -> Figure:
     """The classes a 2-D classifier predicts over the plane, with the data on top.
 
     The background is tinted by the predicted class (the argmax of ``model``'s
@@ -200,33 +238,48 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
     if model is not None:
         with _evaluating(model), torch.no_grad():  # no dropout, no batch-norm updates
             lo, hi = X.min(dim=0).values - padding, X.max(dim=0).values + padding
-            g0, g1 = (torch.linspace(lo[i].item(), hi[i].item(), resolution, dtype=X.dtype,
-                                     device=X.device) for i in (0, 1))
+            g0, g1 = (
+                torch.linspace(
+                    lo[i].item(), hi[i].item(), resolution, dtype=X.dtype, device=X.device
+                )
+                for i in (0, 1)
+            )
             xx, yy = torch.meshgrid(g0, g1, indexing="xy")  # (R, R) each
             grid = torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)  # (R*R, 2)
             predicted = model(grid).argmax(dim=1).reshape(resolution, resolution)  # (R, R)
         n_classes = max(int(predicted.max()) + 1, n_classes)
     if n_classes > len(CLASS_STYLES):
-        raise ValueError(f"plot_decision_boundary draws at most {len(CLASS_STYLES)} classes, "
-                         f"got {n_classes}")
+        raise ValueError(
+            f"plot_decision_boundary draws at most {len(CLASS_STYLES)} classes, got {n_classes}"
+        )
     if model is not None:
         xx, yy, predicted = xx.cpu().numpy(), yy.cpu().numpy(), predicted.cpu().numpy()
         tints = ListedColormap([to_rgba(s["color"], alpha=0.18) for s in CLASS_STYLES[:n_classes]])
         levels = [k - 0.5 for k in range(n_classes + 1)]
         ax.contourf(xx, yy, predicted, levels=levels, cmap=tints)
-        ax.contour(xx, yy, predicted, levels=levels[1:-1], colors=OKABE_ITO["black"],
-                   linewidths=1.5)
+        ax.contour(
+            xx, yy, predicted, levels=levels[1:-1], colors=OKABE_ITO["black"], linewidths=1.5
+        )
 
     X_np, y_np = X.detach().cpu().numpy(), y.cpu().numpy()
     for k in range(n_classes):
         points = X_np[y_np == k]
         style = CLASS_STYLES[k]
-        ax.scatter(points[:, 0], points[:, 1], s=18, c=style["color"], marker=style["marker"],
-                   edgecolors="white", linewidths=0.4, label=f"class {k}")
+        ax.scatter(
+            points[:, 0],
+            points[:, 1],
+            s=18,
+            c=style["color"],
+            marker=style["marker"],
+            edgecolors="white",
+            linewidths=0.4,
+            label=f"class {k}",
+        )
     handles, _ = ax.get_legend_handles_labels()
     if model is not None:
-        handles.append(Line2D([], [], color=OKABE_ITO["black"], linewidth=1.5,
-                              label="decision boundary"))
+        handles.append(
+            Line2D([], [], color=OKABE_ITO["black"], linewidth=1.5, label="decision boundary")
+        )
     ax.legend(handles=handles, fontsize=FONT_SIZE - 2, loc="lower left")
     ax.set_xlabel("$x_1$", fontsize=FONT_SIZE)
     ax.set_ylabel("$x_2$", fontsize=FONT_SIZE)
@@ -237,9 +290,13 @@ def plot_decision_boundary(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *
     return fig
 
 
-def plot_finite_difference_errors(epsilons: Sequence[float], errors: Mapping[str, Sequence[float]],
-                                  *, mark: float | None = None,
-                                  figsize: tuple[float, float] = (4.4, 3.8)) -> Figure:
+def plot_finite_difference_errors(
+    epsilons: Sequence[float],
+    errors: Mapping[str, Sequence[float]],
+    *,
+    mark: float | None = None,
+    figsize: tuple[float, float] = (4.4, 3.8),
+) -> Figure:
     """The finite-difference error against the step, log-log: one line per dtype.
 
     Args:
@@ -260,26 +317,38 @@ def plot_finite_difference_errors(epsilons: Sequence[float], errors: Mapping[str
     import matplotlib.pyplot as plt
 
     if not isinstance(errors, Mapping) or not 0 < len(errors) <= len(RUN_STYLES):
-        raise TypeError(f"errors must map at most {len(RUN_STYLES)} labels to errors, got "
-                        f"{_validate.describe(errors)}")
+        raise TypeError(
+            f"errors must map at most {len(RUN_STYLES)} labels to errors, got "
+            f"{_validate.describe(errors)}"
+        )
     fig, ax = plt.subplots(figsize=figsize, layout="constrained")
     for (label, err), style in zip(errors.items(), RUN_STYLES):
         ax.loglog(list(epsilons), list(err), markersize=5, linewidth=1.8, label=label, **style)
     if mark is not None:
-        ax.axvline(mark, color=OKABE_ITO["black"], linestyle=":", linewidth=1.5,
-                   label="gradcheck's eps")
+        ax.axvline(
+            mark, color=OKABE_ITO["black"], linestyle=":", linewidth=1.5, label="gradcheck's eps"
+        )
     ax.set_xlabel(r"step $\epsilon$", fontsize=FONT_SIZE)
     ax.set_ylabel("max |estimate - exact|", fontsize=FONT_SIZE)
     ax.tick_params(labelsize=FONT_SIZE - 1)
     ax.grid(True, which="major", alpha=0.3)
     # the legend sits above the axes, clear of the curves
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False,
-              fontsize=FONT_SIZE - 1, handlelength=1.6, columnspacing=1.0, borderaxespad=0.2)
+    ax.legend(
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=3,
+        frameon=False,
+        fontsize=FONT_SIZE - 1,
+        handlelength=1.6,
+        columnspacing=1.0,
+        borderaxespad=0.2,
+    )
     return fig
 
 
-def plot_activations(names: Sequence[str] = ("relu", "tanh", "sigmoid"), *,
-                     figsize: tuple[float, float] = (6.4, 3.0)) -> Figure:
+def plot_activations(
+    names: Sequence[str] = ("relu", "tanh", "sigmoid"), *, figsize: tuple[float, float] = (6.4, 3.0)
+) -> Figure:
     """Each activation (left panel) and its derivative (right panel), from autograd.
 
     Args:
@@ -300,16 +369,24 @@ def plot_activations(names: Sequence[str] = ("relu", "tanh", "sigmoid"), *,
 
     unknown = [n for n in names if n not in ACTIVATIONS]
     if unknown or not 0 < len(names) <= len(RUN_STYLES):
-        raise ValueError(f"names must be 1 to {len(RUN_STYLES)} of {sorted(ACTIVATIONS)}, got "
-                         f"{list(names)}")
+        raise ValueError(
+            f"names must be 1 to {len(RUN_STYLES)} of {sorted(ACTIVATIONS)}, got {list(names)}"
+        )
     z = torch.linspace(-4, 4, 401, dtype=torch.float64, requires_grad=True)
     fig, (ax_f, ax_d) = plt.subplots(1, 2, figsize=figsize, layout="constrained", sharex=True)
     for name, style in zip(names, RUN_STYLES):
         f = ACTIVATIONS[name]()(z)
         (derivative,) = torch.autograd.grad(f.sum(), z)  # f is element-wise: this is f'(z)
         for ax, values in ((ax_f, f), (ax_d, derivative)):
-            ax.plot(z.detach(), values.detach(), label=name, linewidth=2, markevery=50,
-                    markersize=5, **style)
+            ax.plot(
+                z.detach(),
+                values.detach(),
+                label=name,
+                linewidth=2,
+                markevery=50,
+                markersize=5,
+                **style,
+            )
     for ax, title in ((ax_f, r"activation $\sigma(z)$"), (ax_d, r"derivative $\sigma'(z)$")):
         ax.set_title(title, fontsize=FONT_SIZE)
         ax.set_xlabel("$z$", fontsize=FONT_SIZE)

@@ -1,4 +1,5 @@
 """Seeded construction without touching the caller's global random state."""
+
 from __future__ import annotations
 
 import contextlib

@@ -4,6 +4,7 @@ Each step minimizes the mean cross-entropy
 :math:`L = -\frac{1}{N}\sum_{n} \log \operatorname{softmax}(z_n)_{y_n}` of the logits
 :math:`z = f(X)`: forward, loss, ``zero_grad``, ``backward``, ``step``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -73,14 +74,27 @@ def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     _check_data(_validate.module("model", model), X, y, "X", "y")
     with _evaluating(model), torch.no_grad():
         logits = model(X)  # (N, C)
-    _check_labels({"y": y}, logits)
+    if not isinstance(logits, torch.Tensor) or logits.dim() != 2:
+        raise ValueError(
+            f"model must map (N, D_in) to logits of shape (N, C), got {_validate.describe(logits)}"
+        )
+    _check_labels("y", y, logits.shape[1])
     return _fraction_correct(logits, y)
 
 
-def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 300,
-          lr: float = 0.01, optimizer: str = "adam", batch_size: int | None = None,
-          seed: int = 0, X_val: torch.Tensor | None = None,
-          y_val: torch.Tensor | None = None) -> History:
+def train(
+    model: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int = 300,
+    lr: float = 0.01,
+    optimizer: str = "adam",
+    batch_size: int | None = None,
+    seed: int = 0,
+    X_val: torch.Tensor | None = None,
+    y_val: torch.Tensor | None = None,
+) -> History:
     """Train ``model`` in place on ``(X, y)`` with cross-entropy; return its :class:`History`.
 
     The defaults (300 full-batch Adam steps, ``lr=0.01``) take ``MLP(2, [32, 32], 2)``
@@ -106,18 +120,20 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 3
         >>> history.epochs, history.accuracy[-1] > 0.97
         (300, True)
     """
-    opt, loss_fn, batches = _setup(model, X, y, epochs, lr, optimizer, batch_size, seed,
-                                   X_val, y_val)
+    _check_train(model, X, y, epochs, lr, optimizer, batch_size, seed, X_val, y_val)
+    opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
+    generator = torch.Generator().manual_seed(seed)  # the minibatches' order, and only that
     history = History()
     model.train()
     for _ in range(epochs):
+        batches = _minibatches(len(y), batch_size, generator, X.device)
         total_loss, correct = 0.0, 0
-        for idx in batches():
-            logits = model(X[idx])              # forward, (B, C)
-            loss = loss_fn(logits, y[idx])      # mean cross-entropy
-            opt.zero_grad()                     # .grad accumulates: clear last step's
-            loss.backward()                     # backpropagation fills every parameter's .grad
-            opt.step()                          # move each parameter against its gradient
+        for idx in batches:
+            logits = model(X[idx])  # forward, (B, C)
+            loss = nn.functional.cross_entropy(logits, y[idx])  # mean cross-entropy
+            opt.zero_grad()  # .grad accumulates: clear last step's
+            loss.backward()  # backpropagation fills every parameter's .grad
+            opt.step()  # move each parameter against its gradient
             total_loss += loss.item() * len(logits)
             correct += (logits.argmax(dim=1) == y[idx]).sum().item()
         history.loss.append(total_loss / len(y))
@@ -128,61 +144,54 @@ def train(model: nn.Module, X: torch.Tensor, y: torch.Tensor, *, epochs: int = 3
     return history
 
 
+def _minibatches(
+    n: int, batch_size: int | None, generator: torch.Generator, device: torch.device
+) -> list:
+    """One epoch's row indices: every row at once, or shuffled minibatches."""
+    if batch_size is None:
+        return [slice(None)]
+    return list(torch.randperm(n, generator=generator).to(device).split(batch_size))
+
+
 # ---------------------------------------------------------------- input checks (machinery)
-def _setup(model, X, y, epochs, lr, optimizer, batch_size, seed, X_val, y_val):
-    """Check ``train``'s arguments once; return the optimizer, the loss and the minibatches
-    of an epoch."""
+def _check_train(model, X, y, epochs, lr, optimizer, batch_size, seed, X_val, y_val) -> None:
+    """``train``'s arguments, once, before any step. Labels are checked against the model's
+    ``out_features`` where it has one; otherwise torch's cross-entropy names a label out of
+    range itself (``Target 2 is out of bounds``)."""
     _check_data(_validate.module("model", model), X, y, "X", "y")
     if (X_val is None) != (y_val is None):
         raise ValueError("pass both X_val and y_val, or neither")
-    targets = {"y": y} if X_val is None else {"y": y, "y_val": y_val}
     if X_val is not None:
         _check_data(model, X_val, y_val, "X_val", "y_val")
-    if isinstance(getattr(model, "out_features", None), int):  # known before any forward
-        _check_labels(targets, n_classes=model.out_features)
+    n_classes = getattr(model, "out_features", None)
+    if isinstance(n_classes, int):
+        _check_labels("y", y, n_classes)
+        if y_val is not None:
+            _check_labels("y_val", y_val, n_classes)
     _validate.positive_int("epochs", epochs)
-    lr = _validate.positive_float("lr", lr)
+    _validate.positive_float("lr", lr)
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
     if batch_size is not None:
         _validate.positive_int("batch_size", batch_size)
-    generator = torch.Generator().manual_seed(_validate.integer("seed", seed))
-
-    def batches():
-        if batch_size is None:
-            return [slice(None)]
-        return torch.randperm(len(y), generator=generator).to(X.device).split(batch_size)
-
-    return OPTIMIZERS[optimizer](model.parameters(), lr=lr), _CrossEntropy(targets), batches
-
-
-class _CrossEntropy(nn.CrossEntropyLoss):
-    """Mean cross-entropy that, on its first call, checks the labels against the logits'
-    width ``C``: a model without ``out_features`` tells ``C`` only through its logits, and
-    the training forward itself is used (an extra forward would run batch norm)."""
-
-    def __init__(self, targets: dict[str, torch.Tensor]) -> None:
-        super().__init__()
-        self.targets = targets
-
-    def forward(self, logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        if self.targets:
-            _check_labels(self.targets, logits)
-            self.targets = {}
-        return super().forward(logits, target)
+    _validate.integer("seed", seed)
 
 
 def _check_data(model: nn.Module, X: object, y: object, X_name: str, y_name: str) -> None:
     """Types, shapes, dtypes and devices of ``(X, y)``; label values: :func:`_check_labels`."""
     X, y = _validate.float_tensor(X_name, X), _validate.tensor(y_name, y)
     if y.dtype != torch.int64:
-        raise TypeError(f"{y_name} must hold class indices as an int64 tensor, got dtype "
-                        f"{y.dtype}; use {y_name}.long()")
+        raise TypeError(
+            f"{y_name} must hold class indices as an int64 tensor, got dtype "
+            f"{y.dtype}; use {y_name}.long()"
+        )
     if X.dim() != 2:
         raise ValueError(f"{X_name} must have shape (N, D_in), got shape {tuple(X.shape)}")
     if y.shape != (X.shape[0],):
-        raise ValueError(f"{y_name} must have shape (N,) = ({X.shape[0]},) to match {X_name}, "
-                         f"got shape {tuple(y.shape)}")
+        raise ValueError(
+            f"{y_name} must have shape (N,) = ({X.shape[0]},) to match {X_name}, "
+            f"got shape {tuple(y.shape)}"
+        )
     if X.shape[0] == 0:
         raise ValueError(f"{X_name} must hold at least one sample, got shape {tuple(X.shape)}")
     param = next(model.parameters(), None)
@@ -192,19 +201,11 @@ def _check_data(model: nn.Module, X: object, y: object, X_name: str, y_name: str
             raise ValueError(f"{y_name} is on {y.device} but the model is on {param.device}")
 
 
-def _check_labels(targets: dict[str, torch.Tensor], logits: object = None, *,
-                  n_classes: int | None = None) -> None:
-    """Every label must be a class of the model: in ``[0, C)``, ``C`` read from the logits."""
-    if n_classes is None:
-        if not isinstance(logits, torch.Tensor):
-            raise TypeError(f"model must return a logits tensor (N, C), got "
-                            f"{type(logits).__name__}")
-        if logits.dim() != 2:
-            raise ValueError("model must map (N, D_in) to logits of shape (N, C), got shape "
-                             f"{tuple(logits.shape)}")
-        n_classes = logits.shape[1]
-    for name, labels in targets.items():
-        low, high = int(labels.min()), int(labels.max())
-        if low < 0 or high >= n_classes:
-            raise ValueError(f"{name} must hold class indices in [0, {n_classes - 1}] for a model "
-                             f"with {n_classes} outputs, got values from {low} to {high}")
+def _check_labels(name: str, labels: torch.Tensor, n_classes: int) -> None:
+    """Every label must be a class of the model: in ``[0, C)``."""
+    low, high = int(labels.min()), int(labels.max())
+    if low < 0 or high >= n_classes:
+        raise ValueError(
+            f"{name} must hold class indices in [0, {n_classes - 1}] for a model "
+            f"with {n_classes} outputs, got values from {low} to {high}"
+        )

@@ -3,6 +3,7 @@
 The moons data sets are generated once per session: training data from seed 0,
 held-out data from a *different* seed (1), so accuracy on them is held-out accuracy.
 """
+
 from __future__ import annotations
 
 import pytest
@@ -17,6 +18,7 @@ torch.set_num_threads(1)
 
 #: The issue's training set: 1,000 moons points, noise 0.1.
 TRAIN_SEED, TEST_SEED = 0, 1
+
 
 @pytest.fixture(scope="session")
 def moons_train() -> tuple[torch.Tensor, torch.Tensor]:
@@ -39,8 +41,14 @@ def logistic_regression_accuracy(moons_train, moons_test) -> float:
     X_test, y_test = (t.double() for t in moons_test)
     w = torch.zeros(2, dtype=torch.float64, requires_grad=True)
     c = torch.zeros((), dtype=torch.float64, requires_grad=True)
-    opt = torch.optim.LBFGS([w, c], lr=1.0, max_iter=500, tolerance_grad=1e-12,
-                            tolerance_change=1e-15, line_search_fn="strong_wolfe")
+    opt = torch.optim.LBFGS(
+        [w, c],
+        lr=1.0,
+        max_iter=500,
+        tolerance_grad=1e-12,
+        tolerance_change=1e-15,
+        line_search_fn="strong_wolfe",
+    )
 
     def closure() -> torch.Tensor:
         opt.zero_grad()
@@ -59,9 +67,12 @@ def logistic_regression_accuracy(moons_train, moons_test) -> float:
 def recording_backward():
     """labcode's linear_backward, keeping in ``.seen`` the shapes of each call:
     ``(x.shape, weight.shape, bias.shape or None)``."""
+
     def backward(grad_output, x, weight, bias):
-        backward.seen.append((tuple(x.shape), tuple(weight.shape),
-                              None if bias is None else tuple(bias.shape)))
+        backward.seen.append(
+            (tuple(x.shape), tuple(weight.shape), None if bias is None else tuple(bias.shape))
+        )
         return labcode.linear_backward(grad_output, x, weight, bias)
+
     backward.seen = []
     return backward

@@ -1,4 +1,5 @@
 """The site's fonts cut to what its pages use (book/_ext/fonts.py)."""
+
 import io
 import sys
 from pathlib import Path
@@ -8,9 +9,11 @@ from fontTools.ttLib import TTFont
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 import fonts  # noqa: E402
 
-CSS = ('.fa-bars:before,.fa-navicon:before{content:"\\f0c9"}.fa-rocket:before{content:"\\f135"}'
-       '.fa-unused:before{content:"\\f000"}:root{--pst-icon-info:"\uf05a"}'
-       '.dropdown:after{content:"\\f107";font:var(--fa-font-solid)}')
+CSS = (
+    '.fa-bars:before,.fa-navicon:before{content:"\\f0c9"}.fa-rocket:before{content:"\\f135"}'
+    '.fa-unused:before{content:"\\f000"}:root{--pst-icon-info:"\uf05a"}'
+    '.dropdown:after{content:"\\f107";font:var(--fa-font-solid)}'
+)
 
 
 def test_icons_are_the_named_ones_and_the_themes_own():
@@ -37,6 +40,7 @@ def test_the_cut_math_font_has_the_glyphs_asked_for_and_its_math_table(tmp_path)
 def test_a_cut_is_the_same_bytes_every_time(tmp_path):
     """Two builds write the same site: the font's timestamp is not the build's."""
     import time
+
     first, second = tmp_path / "1.woff", tmp_path / "2.woff"
     fonts.cut(fonts.MATH_FONT, first, {ord("x")}, "woff")
     time.sleep(1.1)  # head.modified counts seconds

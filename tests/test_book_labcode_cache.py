@@ -1,4 +1,5 @@
 """The book's execution cache must not outlive a change to labcode (book/_ext/labcode_cache.py)."""
+
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -53,8 +54,9 @@ def test_digest_changes_with_labcode_source_requirements_and_new_modules(project
 def test_first_build_clears_the_cache_and_re_executes_every_page(project):
     assert build(project) == ["book/index", "book/lesson"]
     assert not (project.cache / "executed.ipynb").exists()
-    assert (project.cache / labcode_cache.STAMP_NAME).read_text().strip() == \
-        labcode_cache.watched_digest(project.root)
+    assert (
+        project.cache / labcode_cache.STAMP_NAME
+    ).read_text().strip() == labcode_cache.watched_digest(project.root)
 
 
 def test_unchanged_labcode_keeps_the_cache_and_re_executes_nothing(project):
@@ -86,8 +88,10 @@ def test_a_page_that_glues_another_pages_values_is_re_read_when_any_page_changes
     (book / "sample.md").write_text("glue('probe_gradient', g)\n")
     (book / "lesson.md").write_text("Its own {glue:text}`acc:.1%` only.\n")
     build(project, docs=("book/plan", "book/sample", "book/lesson"))  # the first, cold build
-    env = SimpleNamespace(found_docs={"book/plan", "book/sample", "book/lesson"},
-                          doc2path=lambda doc: project.root / f"{doc}.md")
+    env = SimpleNamespace(
+        found_docs={"book/plan", "book/sample", "book/lesson"},
+        doc2path=lambda doc: project.root / f"{doc}.md",
+    )
     labcode_cache._check(project.app, project.config)
     assert labcode_cache._outdated(project.app, env, set(), {"book/sample"}, set()) == ["book/plan"]
     assert labcode_cache._outdated(project.app, env, set(), set(), set()) == []  # nothing changed

@@ -1,4 +1,5 @@
 """Build-time MathML (book/_ext/mathml.py): every formula of the book converts, cleanly."""
+
 import re
 import sys
 from pathlib import Path
@@ -33,8 +34,9 @@ def test_the_book_has_formulas_to_convert():
     assert sum(d for _, _, d in FORMULAS) >= 10 and sum(not d for _, _, d in FORMULAS) >= 100
 
 
-@pytest.mark.parametrize("page, tex, display", FORMULAS,
-                         ids=[f"{p}-{i}" for i, (p, _, _) in enumerate(FORMULAS)])
+@pytest.mark.parametrize(
+    "page, tex, display", FORMULAS, ids=[f"{p}-{i}" for i, (p, _, _) in enumerate(FORMULAS)]
+)
 def test_every_formula_converts_without_leftover_tex(page, tex, display):
     out = mathml.to_mathml(tex, display)
     assert out.startswith("<math") and f'display="{"block" if display else "inline"}"' in out
@@ -45,8 +47,9 @@ def test_aligned_rows_become_a_table_not_one_line():
     assert out.count("<mtr") == 2 and "<mi>&amp;</mi>" not in out and "<mi>&</mi>" not in out
 
 
-@pytest.mark.parametrize("tex, left", [(r"\foo x", r"\foo"),
-                                       (r"\begin{gathered} a \\ b \end{gathered}", "linebreak")])
+@pytest.mark.parametrize(
+    "tex, left", [(r"\foo x", r"\foo"), (r"\begin{gathered} a \\ b \end{gathered}", "linebreak")]
+)
 def test_what_latex2mathml_does_not_know_is_an_error(tex, left):
     with pytest.raises(ValueError, match=re.escape(left)):
         mathml.to_mathml(tex, True)

@@ -5,6 +5,7 @@ Unit tests use small fake inputs; the tests marked "real" run the installed Sphi
 docutils, sphinxcontrib-bibtex and sphinx-book-theme on a tiny project (about a second), so
 an upgrade that moves a fix's target fails here rather than in the browser tests.
 """
+
 import html
 import os
 import re
@@ -13,15 +14,14 @@ from io import StringIO
 from pathlib import Path
 from types import SimpleNamespace
 
-import pybtex.plugin
 import pytest
 from docutils import nodes
 from docutils.utils import new_document
-from pybtex.database import parse_string
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import site_fixes  # noqa: E402
+from test_book_citation_style import BIB  # noqa: E402
 
 
 class Warnings(list):
@@ -65,15 +65,49 @@ def doctree_with_citations(n: int):
     return document
 
 
-CITATION_LIST = ('<div role="list" class="citation-list">\n'
-                 '<div class="citation" id="id1" role="doc-biblioentry">A</div>\n'
-                 '<div class="citation" id="id2" role="doc-biblioentry">B</div>\n</div>')
+CITATION_LIST = (
+    '<div role="list" class="citation-list">\n'
+    '<div class="citation" id="id1" role="doc-biblioentry">A</div>\n'
+    '<div class="citation" id="id2" role="doc-biblioentry">B</div>\n</div>'
+)
+
+
+def sphinx_js_tag(js, *args):
+    """Sphinx's js_tag for a file (a path) or an inline script (attributes in a dict)."""
+    if isinstance(js, dict):
+        return f"<script{js.get('attrs', '')}>{js['body']}</script>"
+    return f'<script src="{js}"></script>'
+
+
+def test_script_files_are_deferred_except_inline_async_and_documentation_options(warnings):
+    context = fix_page({"js_tag": sphinx_js_tag, "script_files": ["x"]})
+    tag = context["js_tag"]
+    assert tag("_static/doctools.js") == '<script defer src="_static/doctools.js"></script>'
+    assert tag("_static/documentation_options.js") == (
+        '<script src="_static/documentation_options.js"></script>'
+    )
+    assert tag({"body": "var a = 1;"}) == "<script>var a = 1;</script>"
+    assert tag({"attrs": ' async="async" src="m.js"', "body": ""}) == (
+        '<script async="async" src="m.js"></script>'
+    )
+    assert not warnings
+
+
+def test_the_search_page_keeps_sphinxs_script_order(warnings):
+    context = fix_page({"js_tag": sphinx_js_tag}, pagename="search")
+    assert context["js_tag"] is sphinx_js_tag
+
+
+def test_a_page_context_without_js_tag_is_a_warning(warnings):
+    fix_page({"script_files": ["_static/doctools.js"]})
+    assert "no js_tag" in warnings.text()
 
 
 def test_citation_entries_become_list_items(warnings):
     context = fix_page({"body": "<p>x</p>" + CITATION_LIST}, doctree=doctree_with_citations(2))
     assert context["body"] == "<p>x</p>" + CITATION_LIST.replace(
-        'role="doc-biblioentry"', 'role="listitem"')
+        'role="doc-biblioentry"', 'role="listitem"'
+    )
     assert warnings == []
 
 
@@ -87,8 +121,9 @@ def test_a_page_without_citations_is_left_alone(warnings):
 def test_citations_without_the_old_role_are_a_warning(warnings):
     # As if docutils wrote <div class="citation" role="doc-bibentry"> one day.
     body = CITATION_LIST.replace("doc-biblioentry", "doc-bibentry")
-    context = fix_page({"body": body}, pagename="book/lesson-plan",
-                       doctree=doctree_with_citations(2))
+    context = fix_page(
+        {"body": body}, pagename="book/lesson-plan", doctree=doctree_with_citations(2)
+    )
     assert context["body"] == body
     assert len(warnings) == 1
     message, location = warnings[0]
@@ -100,14 +135,18 @@ def test_citations_without_the_old_role_are_a_warning(warnings):
 # ----------------------------------------------------- fix 2: launches open the notebooks
 THEME_URLS = {  # what sphinx-book-theme writes for book/lesson.md on branch main
     "Binder": "https://mybinder.org/v2/gh/org/repo/main?urlpath=lab/tree/book/lesson.md",
-    "JupyterHub": ("https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2F"
-                   "github.com%2Forg%2Frepo&urlpath=lab/tree/repo/book/lesson.md&branch=main"),
+    "JupyterHub": (
+        "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2F"
+        "github.com%2Forg%2Frepo&urlpath=lab/tree/repo/book/lesson.md&branch=main"
+    ),
     "Colab": "https://colab.research.google.com/github/org/repo/blob/main/book/lesson.md",
 }
 NOTEBOOK_URLS = {
     "Binder": "https://mybinder.org/v2/gh/org/repo/notebooks?urlpath=lab/tree/book/lesson.ipynb",
-    "JupyterHub": ("https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2F"
-                   "github.com%2Forg%2Frepo&urlpath=lab/tree/repo/book/lesson.ipynb&branch=notebooks"),
+    "JupyterHub": (
+        "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2F"
+        "github.com%2Forg%2Frepo&urlpath=lab/tree/repo/book/lesson.ipynb&branch=notebooks"
+    ),
     "Colab": "https://colab.research.google.com/github/org/repo/blob/notebooks/book/lesson.ipynb",
 }
 LAUNCH_KEYS = {"Binder": "binderhub_url", "JupyterHub": "jupyterhub_url", "Colab": "colab_url"}
@@ -115,14 +154,18 @@ LAUNCH_KEYS = {"Binder": "binderhub_url", "JupyterHub": "jupyterhub_url", "Colab
 
 def launch_buttons(urls=THEME_URLS):
     buttons = [{"type": "link", "text": text, "url": url} for text, url in urls.items()]
-    return [{"type": "group", "label": "source-buttons", "buttons": []},
-            {"type": "group", "label": "launch-buttons", "buttons": buttons}]
+    return [
+        {"type": "group", "label": "source-buttons", "buttons": []},
+        {"type": "group", "label": "launch-buttons", "buttons": buttons},
+    ]
 
 
 def launch_app(branch="notebooks", launches=tuple(THEME_URLS), metadata=None):
     options = {"launch_buttons": {LAUNCH_KEYS[t]: "https://configured" for t in launches}}
-    return SimpleNamespace(config=Config(course_notebooks_branch=branch, html_theme_options=options),
-                           env=SimpleNamespace(metadata=NOTEBOOK if metadata is None else metadata))
+    return SimpleNamespace(
+        config=Config(course_notebooks_branch=branch, html_theme_options=options),
+        env=SimpleNamespace(metadata=NOTEBOOK if metadata is None else metadata),
+    )
 
 
 NOTEBOOK = {"book/lesson": {"kernelspec": {"name": "python3"}}}
@@ -160,27 +203,32 @@ def test_a_configured_launch_the_theme_did_not_add_is_a_warning(missing, warning
 
 
 def test_a_launch_that_is_not_configured_is_not_expected(warnings):
-    context = fix_page({"header_buttons": launch_buttons({"Colab": THEME_URLS["Colab"]})},
-                       launch_app(launches=("Colab",)))
+    context = fix_page(
+        {"header_buttons": launch_buttons({"Colab": THEME_URLS["Colab"]})},
+        launch_app(launches=("Colab",)),
+    )
     assert urls(context) == {"Colab": NOTEBOOK_URLS["Colab"]} and warnings == []
 
 
 def test_a_launch_url_of_another_form_is_a_warning(warnings):
     url = "https://colab.research.google.com/github/org/repo/tree/main/book/lesson.md"
-    context = fix_page({"header_buttons": launch_buttons({**THEME_URLS, "Colab": url})},
-                       launch_app())
+    context = fix_page(
+        {"header_buttons": launch_buttons({**THEME_URLS, "Colab": url})}, launch_app()
+    )
     assert urls(context)["Colab"] == url
     assert len(warnings) == 1 and url in warnings.text()
 
 
 def test_the_installed_theme_and_the_books_config_give_launches_the_fix_rewrites(
-        tmp_path, warnings):
+    tmp_path, warnings
+):
     """sphinx-book-theme's own launch buttons, from the book's _config.yml."""
     from jupyter_book.config import get_final_config
     from sphinx_book_theme.header_buttons.launch import add_launch_buttons
 
-    config, _ = get_final_config(user_yaml=ROOT / "_config.yml", sourcedir=ROOT,
-                                 cli_config={"latex_individualpages": False})
+    config, _ = get_final_config(
+        user_yaml=ROOT / "_config.yml", sourcedir=ROOT, cli_config={"latex_individualpages": False}
+    )
     options = config["html_theme_options"]
     branch = config["course_notebooks_branch"]
     assert branch, "_config.yml sets no course_notebooks_branch"
@@ -190,61 +238,40 @@ def test_the_installed_theme_and_the_books_config_give_launches_the_fix_rewrites
     (tmp_path / "jupyter_execute" / "book" / "lesson.ipynb").write_text("{}")
     app = SimpleNamespace(
         config=Config(course_notebooks_branch=branch, html_theme_options=options),
-        env=SimpleNamespace(metadata=NOTEBOOK,
-                            doc2path=lambda name: str(tmp_path / f"{name}.md")),
-        outdir=str(tmp_path / "html"))
-    context = {"pagename": "book/lesson", "sourcename": "book/lesson.md", "header_buttons": [],
-               "github_url": "https://github.com", "github_user": user, "github_repo": repo}
-    options = {**options, "launch_buttons": {**options["launch_buttons"],
-                                             "jupyterhub_url": "https://hub.example.edu"}}
+        env=SimpleNamespace(metadata=NOTEBOOK, doc2path=lambda name: str(tmp_path / f"{name}.md")),
+        outdir=str(tmp_path / "html"),
+    )
+    context = {
+        "pagename": "book/lesson",
+        "sourcename": "book/lesson.md",
+        "header_buttons": [],
+        "github_url": "https://github.com",
+        "github_user": user,
+        "github_repo": repo,
+    }
+    options = {
+        **options,
+        "launch_buttons": {
+            **options["launch_buttons"],
+            "jupyterhub_url": "https://hub.example.edu",
+        },
+    }
     app.config.html_theme_options = options
     add_launch_buttons(app, "book/lesson", "page.html", context, None)
     fix_page(context, app)
     assert warnings == []
     launched = urls(context)
-    assert launched["Colab"] == (f"{options['launch_buttons']['colab_url'].rstrip('/')}/github/"
-                                 f"{user}/{repo}/blob/{branch}/book/lesson.ipynb")
-    assert launched["Binder"].endswith(f"/{user}/{repo}/{branch}?urlpath=lab/tree/book/lesson.ipynb")
+    assert launched["Colab"] == (
+        f"{options['launch_buttons']['colab_url'].rstrip('/')}/github/"
+        f"{user}/{repo}/blob/{branch}/book/lesson.ipynb"
+    )
+    assert launched["Binder"].endswith(
+        f"/{user}/{repo}/{branch}?urlpath=lab/tree/book/lesson.ipynb"
+    )
     assert launched["JupyterHub"].endswith(f"/book/lesson.ipynb&branch={branch}")
 
 
 # ------------------------------------------------------------- the citation style
-BIB = r"""
-@article{rumelhart1986, author = {Rumelhart, David E. and Hinton, Geoffrey E. and
-  Williams, Ronald J.}, title = {Learning representations by back-propagating errors},
-  journal = {Nature}, year = {1986}}
-@book{nielsen2015, author = {Nielsen, Michael}, title = {Neural Networks and Deep Learning},
-  publisher = {Determination Press}, year = {2015}}
-@inproceedings{glorot2010, author = {Glorot, Xavier and Bengio, Yoshua},
-  title = {Understanding the difficulty of training deep feedforward neural networks},
-  booktitle = {AISTATS}, year = {2010}}
-@misc{pytorch2026a, author = {{PyTorch Contributors}}, title = {torch.nn}, year = {2026a}}
-"""
-
-
-def test_bibliography_labels_read_like_the_citations_and_sort_by_author():
-    style = pybtex.plugin.find_plugin("pybtex.style.formatting", "author_year_labels")()
-    entries = parse_string(BIB, "bibtex").entries.values()
-    labels = [entry.label for entry in style.format_entries(entries)]
-    assert labels == ["Glorot & Bengio 2010", "Nielsen 2015", "PyTorch Contributors 2026a",
-                      "Rumelhart et al. 1986"]
-
-
-@pytest.mark.parametrize("role, expected", [("p", "(Rumelhart et al., 1986)"),
-                                            ("t", "Rumelhart et al. (1986)")])
-def test_citations_in_the_text_use_round_brackets(role, expected):
-    from pybtex_docutils import Backend
-    from sphinxcontrib.bibtex.style.referencing import format_references
-    from sphinxcontrib.bibtex.style.template import SphinxReferenceInfo
-
-    entry = parse_string(BIB, "bibtex").entries["rumelhart1986"]
-    style = pybtex.plugin.find_plugin("pybtex.style.formatting", "author_year_labels")()
-    formatted = next(iter(style.format_entries([entry])))
-    builder = SimpleNamespace(name="html", get_relative_uri=lambda a, b: "bib.html")
-    info = SphinxReferenceInfo(builder, "index", "bib", "id1", None, "", "")
-    reference_style = site_fixes.RoundAuthorYearReferenceStyle()
-    text = format_references(reference_style, role, [(entry, formatted, info)])
-    assert "".join(n.astext() for n in text.render(Backend())) == expected
 
 
 # ------------------------------------------------- real: a tiny Sphinx project, built twice
@@ -255,8 +282,15 @@ def build(src: Path, out: Path) -> str:
 
     warning = StringIO()
     with docutils_namespace():
-        app = Sphinx(str(src), str(src), str(out / "html"), str(out / "doctrees"), "html",
-                     status=None, warning=warning)
+        app = Sphinx(
+            str(src),
+            str(src),
+            str(out / "html"),
+            str(out / "doctrees"),
+            "html",
+            status=None,
+            warning=warning,
+        )
         app.build()
     return warning.getvalue()
 
@@ -277,14 +311,18 @@ def project(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(
-        'extensions = ["sphinxcontrib.bibtex", "site_fixes"]\n'
+        'extensions = ["sphinxcontrib.bibtex", "citation_style", "site_fixes"]\n'
         'bibtex_bibfiles = ["refs.bib"]\n'
         'bibtex_reference_style = "author_year_round"\n'
-        'bibtex_default_style = "author_year_labels"\n', encoding="utf-8")
+        'bibtex_default_style = "author_year_labels"\n',
+        encoding="utf-8",
+    )
     (src / "refs.bib").write_text(BIB, encoding="utf-8")
     (src / "index.rst").write_text(
         "Index\n=====\n\nSee :cite:p:`rumelhart1986` and :cite:t:`nielsen2015`.\n\n"
-        ".. toctree::\n\n   other\n   bib\n", encoding="utf-8")
+        ".. toctree::\n\n   other\n   bib\n",
+        encoding="utf-8",
+    )
     (src / "other.rst").write_text("Other\n=====\n\nNothing cited yet.\n", encoding="utf-8")
     (src / "bib.rst").write_text("Bib\n===\n\n.. bibliography::\n   :all:\n", encoding="utf-8")
     return SimpleNamespace(src=src, out=tmp_path / "out", html=tmp_path / "out" / "html")
@@ -296,8 +334,11 @@ def test_real_build_citations_roles_and_an_incremental_bibliography(project):
     assert "See (Rumelhart et al., 1986) and Nielsen (2015)." in index
     # The book lists every work of its .bib (:all:): no page's citations decide the list,
     # so an incremental build cannot leave it stale.
-    assert re.search(r"\[Glorot & Bengio 2010\].*\[Nielsen 2015\].*\[Rumelhart et al\. 1986\]",
-                     text_of(bib), re.S)
+    assert re.search(
+        r"\[Glorot & Bengio 2010\].*\[Nielsen 2015\].*\[Rumelhart et al\. 1986\]",
+        text_of(bib),
+        re.S,
+    )
     markup = bib.read_text(encoding="utf-8")
     assert 'role="doc-biblioentry"' not in markup and markup.count('role="listitem"') == 4
 
@@ -307,5 +348,8 @@ def test_real_build_citations_roles_and_an_incremental_bibliography(project):
     other = (project.html / "other.html").read_text(encoding="utf-8")
     assert "(Glorot and Bengio, 2010)" in text_of(project.html / "other.html")
     anchor = re.search(r'href="bib\.html#([^"]+)"', other).group(1)
-    assert re.search(rf'id="{anchor}"[^>]*>.*?Glorot & Bengio 2010',
-                     html.unescape(bib.read_text(encoding="utf-8")), re.S)
+    assert re.search(
+        rf'id="{anchor}"[^>]*>.*?Glorot & Bengio 2010',
+        html.unescape(bib.read_text(encoding="utf-8")),
+        re.S,
+    )

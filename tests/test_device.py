@@ -4,6 +4,7 @@ These run only where CUDA is available; on a CPU-only machine they are skipped, 
 the CPU path is what the rest of the suite tests. (Device *arguments* are also checked
 on CPU with the "meta" device in test_data.py and test_train.py.)
 """
+
 from __future__ import annotations
 
 import pytest
@@ -38,8 +39,7 @@ def test_linear_forward_and_backward_run_on_cuda():
     assert y.is_cuda and all(g.is_cuda for g in grads)
     cpu = {k: v.cpu() for k, v in p.items()}
     torch.testing.assert_close(y.cpu(), linear_forward(cpu.x, cpu.weight, cpu.bias))
-    for g_cuda, g_cpu in zip(grads, linear_backward(cpu.grad_output, cpu.x,
-                                                     cpu.weight, cpu.bias)):
+    for g_cuda, g_cpu in zip(grads, linear_backward(cpu.grad_output, cpu.x, cpu.weight, cpu.bias)):
         torch.testing.assert_close(g_cuda.cpu(), g_cpu)
 
 

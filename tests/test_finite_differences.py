@@ -1,4 +1,5 @@
 """labcode.finite_differences: central differences, gradcheck, float32 vs float64, step sweep."""
+
 from __future__ import annotations
 
 import math
@@ -8,7 +9,6 @@ import pytest
 import torch
 
 import labcode
-
 from labcode import (
     finite_difference_errors,
     finite_difference_gradient,
@@ -24,6 +24,7 @@ f64 = torch.float64
 
 # ---- finite differences ---------------------------------------------------------------
 
+
 def test_finite_difference_gradient_matches_analytic_gradients():
     g = torch.Generator().manual_seed(0)
     x = torch.randn(3, 4, generator=g, dtype=f64)
@@ -35,28 +36,29 @@ def test_finite_difference_gradient_matches_analytic_gradients():
         (lambda t: t.exp().sum().log(), x.exp() / x.exp().sum()),
     ]
     for f, analytic in cases:
-        torch.testing.assert_close(finite_difference_gradient(f, x), analytic,
-                                   rtol=1e-6, atol=1e-8)
+        torch.testing.assert_close(finite_difference_gradient(f, x), analytic, rtol=1e-6, atol=1e-8)
 
 
 def test_finite_difference_gradient_handles_non_contiguous_input():
     x = torch.randn(4, 3, dtype=f64, generator=torch.Generator().manual_seed(1)).T  # (3, 4)
     assert not x.is_contiguous()
-    torch.testing.assert_close(finite_difference_gradient(lambda t: (t ** 3).sum(), x),
-                               3 * x ** 2, rtol=1e-6, atol=1e-8)
+    torch.testing.assert_close(
+        finite_difference_gradient(lambda t: (t**3).sum(), x), 3 * x**2, rtol=1e-6, atol=1e-8
+    )
 
 
 def test_finite_difference_gradient_leaves_its_input_alone():
     x = torch.randn(5, dtype=f64, generator=torch.Generator().manual_seed(2))
     before = x.clone()
-    finite_difference_gradient(lambda t: (t ** 2).sum(), x)
+    finite_difference_gradient(lambda t: (t**2).sum(), x)
     assert torch.equal(x, before)
 
 
 def test_finite_difference_gradient_accepts_a_function_returning_a_number():
     x = torch.tensor([0.5, -2.0, 3.0], dtype=f64)
-    torch.testing.assert_close(finite_difference_gradient(lambda t: float((t ** 2).sum()), x),
-                               2 * x, rtol=1e-6, atol=1e-8)
+    torch.testing.assert_close(
+        finite_difference_gradient(lambda t: float((t**2).sum()), x), 2 * x, rtol=1e-6, atol=1e-8
+    )
 
 
 def test_finite_difference_gradient_of_the_linear_layer_matches_linear_backward():
@@ -66,22 +68,36 @@ def test_finite_difference_gradient_of_the_linear_layer_matches_linear_backward(
         return ((p.x @ w.T + p.bias) * p.grad_output).sum()
 
     _, grad_weight, _ = linear_backward(p.grad_output, p.x, p.weight, p.bias)
-    torch.testing.assert_close(finite_difference_gradient(loss, p.weight), grad_weight,
-                               rtol=1e-6, atol=1e-8)
+    torch.testing.assert_close(
+        finite_difference_gradient(loss, p.weight), grad_weight, rtol=1e-6, atol=1e-8
+    )
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(x=torch.ones(3, dtype=torch.int64)), TypeError,
-     r"x must be a floating-point tensor.*torch\.int64"),
-    (dict(eps=0.0), ValueError, r"eps must be a positive, finite number, got 0\.0"),
-    (dict(eps=-1e-6), ValueError, r"eps must be a positive, finite number, got -1e-06"),
-    (dict(f="sum"), TypeError, r"f must be callable, got str"),
-    (dict(f=lambda t: 2 * t), ValueError,
-     r"f must return a scalar \(a 0-dim tensor such as a loss, or a number\), got a float64 tensor "
-     r"of shape \(3,\); reduce it first"),
-    (dict(f=lambda t: t.sum().reshape(1)), ValueError, r"f must return a scalar .*shape \(1,\)"),
-    (dict(f=lambda t: None), ValueError, r"f must return a scalar .*got None"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (
+            dict(x=torch.ones(3, dtype=torch.int64)),
+            TypeError,
+            r"x must be a floating-point tensor.*torch\.int64",
+        ),
+        (dict(eps=0.0), ValueError, r"eps must be a positive, finite number, got 0\.0"),
+        (dict(eps=-1e-6), ValueError, r"eps must be a positive, finite number, got -1e-06"),
+        (dict(f="sum"), TypeError, r"f must be callable, got str"),
+        (
+            dict(f=lambda t: 2 * t),
+            ValueError,
+            r"f must return a scalar \(a 0-dim tensor such as a loss, or a number\), got a float64 tensor "
+            r"of shape \(3,\); reduce it first",
+        ),
+        (
+            dict(f=lambda t: t.sum().reshape(1)),
+            ValueError,
+            r"f must return a scalar .*shape \(1,\)",
+        ),
+        (dict(f=lambda t: None), ValueError, r"f must return a scalar .*got None"),
+    ],
+)
 def test_finite_difference_gradient_rejects_bad_input_naming_it(kwargs, error, match):
     args = dict(f=lambda t: t.sum(), x=torch.ones(3, dtype=f64)) | kwargs
     with pytest.raises(error, match=match):
@@ -89,6 +105,7 @@ def test_finite_difference_gradient_rejects_bad_input_naming_it(kwargs, error, m
 
 
 # ---- gradcheck and precision -------------------------------------------------------
+
 
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("batch_shape", [(6,), (1,), (2, 3)], ids=str)
@@ -113,16 +130,20 @@ def test_precision_comparison_float64_passes_and_float32_fails():
     assert not math.isnan(float32.comparison.max_rel_error)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(eps=0.0), ValueError, r"eps must be a positive, finite number, got 0\.0"),
-    (dict(seed=2**64), ValueError, r"seed must fit in 64 bits"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(eps=0.0), ValueError, r"eps must be a positive, finite number, got 0\.0"),
+        (dict(seed=2**64), ValueError, r"seed must fit in 64 bits"),
+    ],
+)
 def test_precision_comparison_rejects_bad_input_naming_it(kwargs, error, match):
     with pytest.raises(error, match=match):
         precision_comparison(**kwargs)
 
 
 # ---- the finite-difference sweep: truncation against rounding ------------------------
+
 
 def test_linear_cross_entropy_problem_gradient_matches_autograd():
     p = linear_cross_entropy_problem(seed=5)
@@ -152,10 +173,12 @@ def test_finite_difference_errors_match_a_direct_estimate():
 
     def loss(w):
         return torch.nn.functional.cross_entropy(
-            torch.nn.functional.linear(p.x, w, p.bias), p.labels)
+            torch.nn.functional.linear(p.x, w, p.bias), p.labels
+        )
 
-    expected = (finite_difference_gradient(loss, p.weight, eps=1e-4)
-                - p.grad_weight).abs().max().item()
+    expected = (
+        (finite_difference_gradient(loss, p.weight, eps=1e-4) - p.grad_weight).abs().max().item()
+    )
     [(_, err)] = finite_difference_errors([1e-4], f64, seed=2)
     assert err == pytest.approx(expected, rel=1e-12)
 
@@ -193,14 +216,31 @@ def test_finite_difference_errors_are_deterministic():
     assert finite_difference_errors(steps, seed=3) == finite_difference_errors(steps, seed=3)
 
 
-@pytest.mark.parametrize("args, kwargs, error, match", [
-    (([],), {}, ValueError, r"eps_values must hold at least one step, got an empty"),
-    ((1e-6,), {}, TypeError, r"eps_values must be a sequence of positive numbers, got float"),
-    (([1e-6, 0.0],), {}, ValueError, r"eps_values\[1\] must be a positive, finite number, got 0\.0"),
-    (([1e-6],), {"dtype": torch.int64}, TypeError,
-     r"dtype must be a floating-point torch\.dtype.*got torch\.int64"),
-    (([1e-6],), {"dtype": "float64"}, TypeError, r"dtype must be a floating-point torch\.dtype"),
-])
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [
+        (([],), {}, ValueError, r"eps_values must hold at least one step, got an empty"),
+        ((1e-6,), {}, TypeError, r"eps_values must be a sequence of positive numbers, got float"),
+        (
+            ([1e-6, 0.0],),
+            {},
+            ValueError,
+            r"eps_values\[1\] must be a positive, finite number, got 0\.0",
+        ),
+        (
+            ([1e-6],),
+            {"dtype": torch.int64},
+            TypeError,
+            r"dtype must be a floating-point torch\.dtype.*got torch\.int64",
+        ),
+        (
+            ([1e-6],),
+            {"dtype": "float64"},
+            TypeError,
+            r"dtype must be a floating-point torch\.dtype",
+        ),
+    ],
+)
 def test_finite_difference_errors_rejects_bad_input_naming_it(args, kwargs, error, match):
     with pytest.raises(error, match=match):
         finite_difference_errors(*args, **kwargs)
@@ -210,6 +250,7 @@ def test_run_gradcheck_checks_the_backward_it_is_given():
     def doubled(grad_output, x, weight, bias=None):
         gi, gw, gb = labcode.linear_backward(grad_output, x, weight, bias)
         return gi, 2 * gw, gb
+
     assert labcode.run_gradcheck((2, 3), 4, 5, backward=labcode.linear_backward)
     assert not labcode.run_gradcheck((2, 3), 4, 5, backward=doubled)
     with pytest.raises(TypeError, match=r"backward must be None or a function"):

@@ -1,4 +1,5 @@
 """labcode.gradients: comparing a gradient with autograd's, at torch.testing's tolerances."""
+
 from __future__ import annotations
 
 import math
@@ -7,7 +8,6 @@ import pytest
 import torch
 
 import labcode
-
 from labcode import (
     GradientComparison,
     autograd_linear_gradients,
@@ -23,6 +23,7 @@ f64 = torch.float64
 
 
 # ---- relative_error and compare_gradients ----------------------------------------------
+
 
 def test_relative_error_is_the_cs231n_definition_on_hand_made_numbers():
     a = torch.tensor([1.0, 2.0, -3.0, 0.0, 1e-9, 0.0], dtype=f64)
@@ -83,7 +84,9 @@ def test_compare_gradients_tolerance_ratio_counts_tolerances_of_the_worst_elemen
     assert within.passed and within.tolerance_ratio == pytest.approx(0.5, rel=1e-12)
     # zero tolerance: an exact match is 0 tolerances off (not nan), any difference inf
     assert compare_gradients(reference, reference, rtol=0.0, atol=0.0).tolerance_ratio == 0.0
-    assert compare_gradients(gradient, reference, rtol=0.0, atol=0.0).tolerance_ratio == float("inf")
+    assert compare_gradients(gradient, reference, rtol=0.0, atol=0.0).tolerance_ratio == float(
+        "inf"
+    )
 
 
 def test_compare_gradients_default_tolerance_depends_on_the_dtype():
@@ -94,40 +97,58 @@ def test_compare_gradients_default_tolerance_depends_on_the_dtype():
     assert not compare_gradients((reference + 1e-3).float(), reference.float()).passed
 
 
-@pytest.mark.parametrize("gradient, reference, error, match", [
-    (torch.ones(2, 3), torch.ones(3, 2), ValueError,
-     r"gradient has shape \(2, 3\) but reference has shape \(3, 2\)"),
-    (torch.ones(3, dtype=torch.int64), torch.ones(3), TypeError,
-     r"gradient must be a floating-point tensor.*torch\.int64"),
-    (torch.ones(3), [1.0, 1.0, 1.0], TypeError, r"reference must be a torch\.Tensor, got list"),
-])
+@pytest.mark.parametrize(
+    "gradient, reference, error, match",
+    [
+        (
+            torch.ones(2, 3),
+            torch.ones(3, 2),
+            ValueError,
+            r"gradient has shape \(2, 3\) but reference has shape \(3, 2\)",
+        ),
+        (
+            torch.ones(3, dtype=torch.int64),
+            torch.ones(3),
+            TypeError,
+            r"gradient must be a floating-point tensor.*torch\.int64",
+        ),
+        (torch.ones(3), [1.0, 1.0, 1.0], TypeError, r"reference must be a torch\.Tensor, got list"),
+    ],
+)
 def test_compare_gradients_rejects_bad_input_naming_it(gradient, reference, error, match):
     with pytest.raises(error, match=match):
         compare_gradients(gradient, reference)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(atol=-1), ValueError, r"atol must be a finite number >= 0, got -1"),
-    (dict(rtol=-1e-3), ValueError, r"rtol must be a finite number >= 0, got -0\.001"),
-    (dict(rtol=math.nan), ValueError, r"rtol must be a finite number >= 0, got nan"),
-    (dict(atol="1e-5"), TypeError, r"atol must be a number >= 0, got str '1e-5'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(atol=-1), ValueError, r"atol must be a finite number >= 0, got -1"),
+        (dict(rtol=-1e-3), ValueError, r"rtol must be a finite number >= 0, got -0\.001"),
+        (dict(rtol=math.nan), ValueError, r"rtol must be a finite number >= 0, got nan"),
+        (dict(atol="1e-5"), TypeError, r"atol must be a number >= 0, got str '1e-5'"),
+    ],
+)
 def test_compare_gradients_rejects_bad_tolerances_naming_them(kwargs, error, match):
     g = torch.ones(3, dtype=f64)
     with pytest.raises(error, match=match):
         compare_gradients(g, g, **kwargs)
 
 
-@pytest.mark.parametrize("a, b, match", [
-    ([1.0], torch.ones(1), r"a must be a torch\.Tensor, got list"),
-    (torch.ones(1), torch.ones(1, dtype=torch.int64), r"b must be a floating-point tensor"),
-])
+@pytest.mark.parametrize(
+    "a, b, match",
+    [
+        ([1.0], torch.ones(1), r"a must be a torch\.Tensor, got list"),
+        (torch.ones(1), torch.ones(1, dtype=torch.int64), r"b must be a floating-point tensor"),
+    ],
+)
 def test_relative_error_rejects_bad_input_naming_it(a, b, match):
     with pytest.raises(TypeError, match=match):
         relative_error(a, b)
 
 
 # ---- default_tolerance: torch.testing.assert_close's -----------------------------------
+
 
 def _assert_close_passes(actual, expected):
     try:
@@ -167,6 +188,7 @@ def test_default_tolerance_rejects_a_non_dtype():
 
 # ---- random problems and the autograd reference ----------------------------------------
 
+
 def test_random_linear_problem_is_seeded_non_zero_and_shaped():
     p = random_linear_problem((2, 3), 4, 5, seed=9)
     assert p.x.shape == (2, 3, 4) and p.weight.shape == (5, 4)
@@ -186,22 +208,41 @@ def test_random_linear_problem_leaves_the_global_rng_alone():
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(batch_shape=6), TypeError,
-     r"batch_shape must be a sequence of positive ints such as \(6,\), got int 6"),
-    (dict(batch_shape="6"), TypeError, r"batch_shape must be a sequence .*got str '6'"),
-    (dict(batch_shape=(2, 0)), ValueError, r"batch_shape\[1\] must be a positive int, got 0"),
-    (dict(batch_shape=(2.0,)), TypeError, r"batch_shape\[0\] must be a positive int, got float"),
-    (dict(in_features=0), ValueError, r"in_features must be a positive int, got 0"),
-    (dict(dtype=torch.int64), TypeError,
-     r"dtype must be a floating-point torch\.dtype such as torch\.float64, got torch\.int64"),
-    (dict(dtype="float64"), TypeError,
-     r"dtype must be a floating-point torch\.dtype .*got str 'float64'"),
-    (dict(seed=2**64), ValueError,
-     r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616"),
-    (dict(seed=-(2**63) - 1), ValueError, r"seed must fit in 64 bits"),
-    (dict(seed=0.5), TypeError, r"seed must be an int, got float 0\.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (
+            dict(batch_shape=6),
+            TypeError,
+            r"batch_shape must be a sequence of positive ints such as \(6,\), got int 6",
+        ),
+        (dict(batch_shape="6"), TypeError, r"batch_shape must be a sequence .*got str '6'"),
+        (dict(batch_shape=(2, 0)), ValueError, r"batch_shape\[1\] must be a positive int, got 0"),
+        (
+            dict(batch_shape=(2.0,)),
+            TypeError,
+            r"batch_shape\[0\] must be a positive int, got float",
+        ),
+        (dict(in_features=0), ValueError, r"in_features must be a positive int, got 0"),
+        (
+            dict(dtype=torch.int64),
+            TypeError,
+            r"dtype must be a floating-point torch\.dtype such as torch\.float64, got torch\.int64",
+        ),
+        (
+            dict(dtype="float64"),
+            TypeError,
+            r"dtype must be a floating-point torch\.dtype .*got str 'float64'",
+        ),
+        (
+            dict(seed=2**64),
+            ValueError,
+            r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616",
+        ),
+        (dict(seed=-(2**63) - 1), ValueError, r"seed must fit in 64 bits"),
+        (dict(seed=0.5), TypeError, r"seed must be an int, got float 0\.5"),
+    ],
+)
 def test_random_linear_problem_rejects_bad_input_naming_it(kwargs, error, match):
     with pytest.raises(error, match=match):
         random_linear_problem(**kwargs)
@@ -239,11 +280,17 @@ def test_compare_linear_backward_rejects_an_integer_dtype():
 
 def test_compare_linear_backward_checks_the_backward_it_is_given():
     """A student's backward, right and wrong: the comparison follows the function passed in."""
+
     def transposed(grad_output, x, weight, bias=None):
         gi, gw, gb = labcode.linear_backward(grad_output, x, weight, bias)
         return gi, gw.flip(0), gb  # rows swapped: a wrong grad_weight of the right shape
-    assert all(c.passed for c in compare_linear_backward((5,), 4, 3, backward=labcode.linear_backward))
-    failed = [c.name for c in compare_linear_backward((5,), 4, 3, backward=transposed) if not c.passed]
+
+    assert all(
+        c.passed for c in compare_linear_backward((5,), 4, 3, backward=labcode.linear_backward)
+    )
+    failed = [
+        c.name for c in compare_linear_backward((5,), 4, 3, backward=transposed) if not c.passed
+    ]
     assert failed == ["grad_weight"]
     with pytest.raises(TypeError, match=r"backward must be your linear_backward itself"):
         compare_linear_backward(backward=labcode.linear_backward(*[torch.ones(1, 1)] * 3))
@@ -253,7 +300,11 @@ def test_compare_gradients_of_empty_tensors_passes_with_zero_errors():
     empty = torch.zeros(0, 3, dtype=torch.float64)
     comparison = compare_gradients(empty, empty.clone())
     assert comparison.passed
-    assert (comparison.max_abs_error, comparison.max_rel_error, comparison.tolerance_ratio) == (0.0, 0.0, 0.0)
+    assert (comparison.max_abs_error, comparison.max_rel_error, comparison.tolerance_ratio) == (
+        0.0,
+        0.0,
+        0.0,
+    )
 
 
 def test_compare_gradients_passes_an_error_exactly_at_the_tolerance():

@@ -4,6 +4,7 @@ The backward is checked twice, on random non-zero float64 tensors of many non-sq
 shapes (batch of one, a single 1-D sample, 3-D batches): against autograd through
 ``torch.nn.functional.linear`` and against central finite differences computed here.
 """
+
 from __future__ import annotations
 
 from types import SimpleNamespace
@@ -12,12 +13,18 @@ import pytest
 import torch
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
-
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 import labcode
-from labcode import LinearFunction, ManualLinear, linear_backward, linear_forward, linear_function, seeded
+from labcode import (
+    LinearFunction,
+    ManualLinear,
+    linear_backward,
+    linear_forward,
+    linear_function,
+    seeded,
+)
 
 # Derandomized and without an example database: the same cases on every run and machine.
 SWEEP = settings(max_examples=100, deadline=None, derandomize=True, database=None)
@@ -26,12 +33,12 @@ batch_shapes = st.lists(st.integers(1, 4), min_size=0, max_size=3).map(tuple)
 features = st.integers(1, 7)
 #: (in_features, out_features) with in != out: a square weight could hide a missing transpose.
 non_square = features.flatmap(
-    lambda d_in: st.tuples(st.just(d_in), st.sampled_from([d for d in range(1, 8) if d != d_in])))
+    lambda d_in: st.tuples(st.just(d_in), st.sampled_from([d for d in range(1, 8) if d != d_in]))
+)
 seeds = st.integers(0, 2**31 - 1)
 
 
-def random_layer(batch_shape, in_features, out_features, bias, seed,
-                 dtype=torch.float64):
+def random_layer(batch_shape, in_features, out_features, bias, seed, dtype=torch.float64):
     """Random non-zero x, weight, bias, grad_output (|value| >= 0.1, random signs)."""
     g = torch.Generator().manual_seed(seed)
 
@@ -40,8 +47,12 @@ def random_layer(batch_shape, in_features, out_features, bias, seed,
         sign = torch.randint(0, 2, shape, generator=g).to(dtype) * 2 - 1
         return magnitude * sign
 
-    return (draw(*batch_shape, in_features), draw(out_features, in_features),
-            draw(out_features) if bias else None, draw(*batch_shape, out_features))
+    return (
+        draw(*batch_shape, in_features),
+        draw(out_features, in_features),
+        draw(out_features) if bias else None,
+        draw(*batch_shape, out_features),
+    )
 
 
 def autograd_gradients(grad_output, x, weight, bias):
@@ -70,13 +81,19 @@ def central_differences(loss, tensor, eps=1e-6):
 
 
 @SWEEP
-@given(batch_shape=batch_shapes, in_features=features, out_features=features,
-       bias=st.booleans(), seed=seeds)
+@given(
+    batch_shape=batch_shapes,
+    in_features=features,
+    out_features=features,
+    bias=st.booleans(),
+    seed=seeds,
+)
 @example(batch_shape=(), in_features=3, out_features=5, bias=True, seed=0)
 @example(batch_shape=(1,), in_features=7, out_features=2, bias=False, seed=1)
 @example(batch_shape=(2, 3), in_features=4, out_features=6, bias=True, seed=2)
-def test_linear_forward_matches_functional_linear(batch_shape, in_features, out_features,
-                                                  bias, seed):
+def test_linear_forward_matches_functional_linear(
+    batch_shape, in_features, out_features, bias, seed
+):
     x, weight, b, _ = random_layer(batch_shape, in_features, out_features, bias, seed)
     y = linear_forward(x, weight, b)
     assert y.shape == (*batch_shape, out_features)
@@ -168,8 +185,14 @@ def noncontiguous_layer(layout, seed=10):
     return x, weight, b, grad_output
 
 
-NONCONTIGUOUS = ["x_transposed", "weight_transposed", "x_sliced", "x_permuted_3d",
-                 "grad_output_expanded", "grad_output_ones"]
+NONCONTIGUOUS = [
+    "x_transposed",
+    "weight_transposed",
+    "x_sliced",
+    "x_permuted_3d",
+    "grad_output_expanded",
+    "grad_output_ones",
+]
 
 
 @pytest.mark.parametrize("layout", NONCONTIGUOUS)
@@ -211,7 +234,8 @@ def test_linear_backward_is_itself_differentiable():
     x, weight, b, grad_output = inputs
     assert all(g.requires_grad for g in linear_backward(grad_output, x, weight, b))
     assert torch.autograd.gradcheck(
-        lambda x, weight, b, grad_output: linear_backward(grad_output, x, weight, b), inputs)
+        lambda x, weight, b, grad_output: linear_backward(grad_output, x, weight, b), inputs
+    )
 
 
 def test_linear_backward_works_in_float32():
@@ -224,13 +248,30 @@ def test_linear_backward_works_in_float32():
 
 # ---- bad input: torch's own error names both shapes (no checks in the math) -----------
 
-@pytest.mark.parametrize("call, match", [
-    (lambda x, w, b, g: linear_forward(x[:, :2], w, b), r"shapes cannot be multiplied \(4x2 and 3x2\)"),
-    (lambda x, w, b, g: linear_forward(x.float(), w, b), r"same dtype"),
-    (lambda x, w, b, g: linear_forward(x, w, b[:1].expand(3)), r"size of tensor a \(2\).*b \(3\)"),
-    (lambda x, w, b, g: linear_backward(g[:, :1], x, w, b), r"shapes cannot be multiplied \(4x1 and 2x3\)"),
-    (lambda x, w, b, g: ManualLinear(3, 2)(x[:, :2].float()), r"shapes cannot be multiplied \(4x2 and 3x2\)"),
-], ids=["forward_x_width", "forward_dtype", "forward_bias", "backward_grad_output", "layer_width"])
+
+@pytest.mark.parametrize(
+    "call, match",
+    [
+        (
+            lambda x, w, b, g: linear_forward(x[:, :2], w, b),
+            r"shapes cannot be multiplied \(4x2 and 3x2\)",
+        ),
+        (lambda x, w, b, g: linear_forward(x.float(), w, b), r"same dtype"),
+        (
+            lambda x, w, b, g: linear_forward(x, w, b[:1].expand(3)),
+            r"size of tensor a \(2\).*b \(3\)",
+        ),
+        (
+            lambda x, w, b, g: linear_backward(g[:, :1], x, w, b),
+            r"shapes cannot be multiplied \(4x1 and 2x3\)",
+        ),
+        (
+            lambda x, w, b, g: ManualLinear(3, 2)(x[:, :2].float()),
+            r"shapes cannot be multiplied \(4x2 and 3x2\)",
+        ),
+    ],
+    ids=["forward_x_width", "forward_dtype", "forward_bias", "backward_grad_output", "layer_width"],
+)
 def test_a_shape_or_dtype_that_does_not_fit_gets_torchs_error_naming_it(call, match):
     x, weight, b, grad_output = random_layer((4,), 3, 2, True, seed=6)
     with pytest.raises(RuntimeError, match=match):
@@ -276,8 +317,9 @@ def test_linear_function_accepts_explicit_none_bias():
 
 def test_linear_function_gradients_match_functional_linear():
     x, w, b = leaves((2, 3), 5, 4, bias=True, seed=1)
-    grad_output = torch.randn(2, 3, 4, generator=torch.Generator().manual_seed(2),
-                              dtype=torch.float64)
+    grad_output = torch.randn(
+        2, 3, 4, generator=torch.Generator().manual_seed(2), dtype=torch.float64
+    )
     ours = torch.autograd.grad(LinearFunction.apply(x, w, b), (x, w, b), grad_output)
     theirs = torch.autograd.grad(torch.nn.functional.linear(x, w, b), (x, w, b), grad_output)
     for a, expected in zip(ours, theirs):
@@ -305,8 +347,9 @@ def test_linear_function_sum_backward_matches_autograd_on_non_contiguous_inputs(
 @pytest.mark.parametrize("bias", [True, False], ids=["bias", "no_bias"])
 def test_linear_function_backward_equals_linear_backward_bit_for_bit(bias):
     x, w, *b = leaves((2, 3), 4, 5, bias=bias, seed=3)
-    grad_output = torch.randn(2, 3, 5, generator=torch.Generator().manual_seed(4),
-                              dtype=torch.float64)
+    grad_output = torch.randn(
+        2, 3, 5, generator=torch.Generator().manual_seed(4), dtype=torch.float64
+    )
     ours = torch.autograd.grad(LinearFunction.apply(x, w, *b), (x, w, *b), grad_output)
     hand = linear_backward(grad_output, x.detach(), w.detach(), *b)
     assert len(ours) == 2 + bias
@@ -314,14 +357,17 @@ def test_linear_function_backward_equals_linear_backward_bit_for_bit(bias):
         assert torch.equal(a, expected)
 
 
-@pytest.mark.parametrize("needs", [
-    (False, True, True), (True, True, True), (True, False, False), (False, False, True),
-], ids=lambda needs: "x{:d}_w{:d}_b{:d}".format(*needs))
+@pytest.mark.parametrize(
+    "needs",
+    [(False, True, True), (True, True, True), (True, False, False), (False, False, True)],
+    ids=lambda needs: "x{:d}_w{:d}_b{:d}".format(*needs),
+)
 def test_linear_function_computes_only_the_gradients_autograd_needs(needs):
     """A first layer's x needs no gradient: its G W matmul must not run at all."""
     (n, d_in, d_out) = (5, 3, 4)
-    x, w, b = (t.requires_grad_(need) for t, need in zip(leaves((n,), d_in, d_out, bias=True),
-                                                         needs))
+    x, w, b = (
+        t.requires_grad_(need) for t, need in zip(leaves((n,), d_in, d_out, bias=True), needs)
+    )
     out = LinearFunction.apply(x, w, b).sum()
     with FlopCounterMode(display=False) as flops:
         out.backward()
@@ -331,9 +377,9 @@ def test_linear_function_computes_only_the_gradients_autograd_needs(needs):
         assert (t.grad is not None) == need
 
 
-@pytest.mark.parametrize("needs", [
-    (True, False, False), (False, True, False), (False, False, True), (True, True, True),
-])
+@pytest.mark.parametrize(
+    "needs", [(True, False, False), (False, True, False), (False, False, True), (True, True, True)]
+)
 def test_linear_function_backward_returns_none_for_inputs_without_grad(needs):
     x, w, b = (t.detach() for t in leaves((5,), 3, 2, bias=True))
     grad_output = torch.ones(5, 2, dtype=torch.float64)
@@ -395,8 +441,9 @@ def test_gradcheck_cannot_see_a_gradient_with_extra_batch_dimensions():
     for wrong, inputs in [(unsummed, (x, w, b)), (keepdim, (x, w, b)), (per_position, (x3, w, b))]:
         assert torch.autograd.gradcheck(linear_function(wrong).apply, inputs)
     for wrong in (first_row, mean):  # the right shape, wrong values: gradcheck sees those
-        assert not torch.autograd.gradcheck(linear_function(wrong).apply, (x, w, b),
-                                            raise_exception=False)
+        assert not torch.autograd.gradcheck(
+            linear_function(wrong).apply, (x, w, b), raise_exception=False
+        )
     assert torch.autograd.gradcheck(linear_function(labcode.linear_backward).apply, (x3, w, b))
 
 
@@ -419,6 +466,7 @@ def test_linear_function_of_a_students_backward_subclasses_linear_function():
 
 
 # ---- ManualLinear: a drop-in for nn.Linear with our backward ---------------------------
+
 
 def twin_layers(in_features, out_features, bias=True, seed=0, dtype=torch.float32):
     with seeded(seed):

@@ -1,4 +1,5 @@
 """labcode.mlp: the MLP (autograd and manual backward) and collapse()."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,12 @@ from torch import nn
 
 from labcode import ACTIVATIONS, MLP, ManualLinear, collapse, seeded
 
-ACTIVATION_FUNCTIONS = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
-                        None: lambda h: h}
+ACTIVATION_FUNCTIONS = {
+    "relu": torch.relu,
+    "tanh": torch.tanh,
+    "sigmoid": torch.sigmoid,
+    None: lambda h: h,
+}
 CONFIGS = [  # (in, hidden, out)
     (2, [32, 32], 2),
     (3, [5], 4),
@@ -56,7 +61,7 @@ def test_mlp_computes_linear_activation_linear(config, activation):
 def test_mlp_layer_structure_follows_hidden_features(activation):
     mlp = build(3, [4, 5], 2, activation=activation)
     linears = mlp.linear_layers()
-    assert [(l.in_features, l.out_features) for l in linears] == [(3, 4), (4, 5), (5, 2)]
+    assert [(m.in_features, m.out_features) for m in linears] == [(3, 4), (4, 5), (5, 2)]
     n_activations = sum(isinstance(m, tuple(ACTIVATIONS.values())) for m in mlp.modules())
     assert n_activations == (0 if activation is None else 2)  # none after the output layer
     assert isinstance(mlp.layers[-1], nn.Linear)
@@ -74,7 +79,7 @@ def test_mlp_with_no_hidden_layers_is_one_linear_layer():
 def test_mlp_manual_switch_chooses_the_linear_layer(manual):
     linears = build(2, [3, 3], 2, manual=manual).linear_layers()
     assert len(linears) == 3
-    assert all(type(l) is (ManualLinear if manual else nn.Linear) for l in linears)
+    assert all(type(m) is (ManualLinear if manual else nn.Linear) for m in linears)
 
 
 @pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", None])
@@ -89,8 +94,11 @@ def test_mlp_manual_and_autograd_have_identical_parameters(config, activation):
 
 
 def _train_step_by_step(mlp, X, y, optimizer, steps):
-    opt = (torch.optim.Adam(mlp.parameters(), lr=0.01) if optimizer == "adam"
-           else torch.optim.SGD(mlp.parameters(), lr=0.1))
+    opt = (
+        torch.optim.Adam(mlp.parameters(), lr=0.01)
+        if optimizer == "adam"
+        else torch.optim.SGD(mlp.parameters(), lr=0.1)
+    )
     losses, grads, params = [], [], []
     for _ in range(steps):
         loss = nn.functional.cross_entropy(mlp(X), y)
@@ -103,20 +111,27 @@ def _train_step_by_step(mlp, X, y, optimizer, steps):
     return losses, grads, params
 
 
-@pytest.mark.parametrize("dtype, tol", [
-    (torch.float64, dict(rtol=1e-12, atol=1e-12)),
-    (torch.float32, dict(rtol=1e-5, atol=1e-6)),
-], ids=["float64", "float32"])
+@pytest.mark.parametrize(
+    "dtype, tol",
+    [(torch.float64, dict(rtol=1e-12, atol=1e-12)), (torch.float32, dict(rtol=1e-5, atol=1e-6))],
+    ids=["float64", "float32"],
+)
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 @pytest.mark.parametrize("activation", ["relu", "tanh", None])
-def test_mlp_manual_and_autograd_train_identically_step_by_step(activation, optimizer,
-                                                                dtype, tol):
+def test_mlp_manual_and_autograd_train_identically_step_by_step(activation, optimizer, dtype, tol):
     g = torch.Generator().manual_seed(0)
     X = torch.randn(64, 3, generator=g, dtype=dtype)
     y = torch.randint(0, 4, (64,), generator=g)
-    runs = [_train_step_by_step(build(3, [8, 6], 4, activation=activation, manual=manual,
-                                      seed=1).to(dtype), X, y, optimizer, steps=25)
-            for manual in (True, False)]
+    runs = [
+        _train_step_by_step(
+            build(3, [8, 6], 4, activation=activation, manual=manual, seed=1).to(dtype),
+            X,
+            y,
+            optimizer,
+            steps=25,
+        )
+        for manual in (True, False)
+    ]
     (m_losses, m_grads, m_params), (a_losses, a_grads, a_params) = runs
     for step in range(25):
         torch.testing.assert_close(m_losses[step], a_losses[step], **tol)
@@ -128,6 +143,7 @@ def test_mlp_manual_and_autograd_train_identically_step_by_step(activation, opti
 
 
 # ---- collapse --------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("config", CONFIGS, ids=str)
 def test_mlp_without_nonlinearity_is_affine(config):
@@ -150,7 +166,7 @@ def test_collapse_equals_the_linear_only_mlp(config, manual):
     x = randn(50, config[0], dtype=torch.float64) * 3
     torch.testing.assert_close(single(x), mlp(x))
     # the folded parameters, derived another way: W = W_L ... W_1 and b = f(0)
-    weights = [l.weight for l in mlp.linear_layers()]
+    weights = [m.weight for m in mlp.linear_layers()]
     expected_w = weights[0] if len(weights) == 1 else torch.linalg.multi_dot(weights[::-1])
     torch.testing.assert_close(single.weight, expected_w)
     torch.testing.assert_close(single.bias, mlp(torch.zeros(1, config[0], dtype=torch.float64))[0])
@@ -193,43 +209,75 @@ def test_collapse_refuses_a_non_mlp():
 
 # ---- bad input -------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(in_features=0), ValueError, r"in_features must be a positive int, got 0"),
-    (dict(in_features=-2), ValueError, r"in_features must be a positive int, got -2"),
-    (dict(in_features=2.0), TypeError, r"in_features must be a positive int, got float 2\.0"),
-    (dict(in_features=True), TypeError, r"in_features must be a positive int, got bool True"),
-    (dict(out_features=0), ValueError, r"out_features must be a positive int, got 0"),
-    (dict(out_features="2"), TypeError, r"out_features must be a positive int, got str '2'"),
-    (dict(hidden_features=[32, 0]), ValueError,
-     r"hidden_features\[1\] must be a positive int, got 0"),
-    (dict(hidden_features=[-4]), ValueError,
-     r"hidden_features\[0\] must be a positive int, got -4"),
-    (dict(hidden_features=[8.5]), TypeError,
-     r"hidden_features\[0\] must be a positive int, got float 8\.5"),
-    (dict(hidden_features=32), TypeError,
-     r"hidden_features must be a sequence of positive ints .*got int 32"),
-    (dict(hidden_features="32"), TypeError,
-     r"hidden_features must be a sequence of positive ints .*got str '32'"),
-    (dict(activation="gelu"), ValueError,
-     r"activation must be one of \['relu', 'sigmoid', 'tanh'\] or None, got 'gelu'"),
-    (dict(activation="ReLU"), ValueError, r"activation must be one of .* got 'ReLU'"),
-    (dict(activation=["relu"]), TypeError, r"activation must be one of .* got list \['relu'\]"),
-    (dict(activation=nn.ReLU), TypeError, r"activation must be one of .* got type"),
-    (dict(manual="yes"), TypeError, r"manual must be True or False, got str 'yes'"),
-])
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(in_features=0), ValueError, r"in_features must be a positive int, got 0"),
+        (dict(in_features=-2), ValueError, r"in_features must be a positive int, got -2"),
+        (dict(in_features=2.0), TypeError, r"in_features must be a positive int, got float 2\.0"),
+        (dict(in_features=True), TypeError, r"in_features must be a positive int, got bool True"),
+        (dict(out_features=0), ValueError, r"out_features must be a positive int, got 0"),
+        (dict(out_features="2"), TypeError, r"out_features must be a positive int, got str '2'"),
+        (
+            dict(hidden_features=[32, 0]),
+            ValueError,
+            r"hidden_features\[1\] must be a positive int, got 0",
+        ),
+        (
+            dict(hidden_features=[-4]),
+            ValueError,
+            r"hidden_features\[0\] must be a positive int, got -4",
+        ),
+        (
+            dict(hidden_features=[8.5]),
+            TypeError,
+            r"hidden_features\[0\] must be a positive int, got float 8\.5",
+        ),
+        (
+            dict(hidden_features=32),
+            TypeError,
+            r"hidden_features must be a sequence of positive ints .*got int 32",
+        ),
+        (
+            dict(hidden_features="32"),
+            TypeError,
+            r"hidden_features must be a sequence of positive ints .*got str '32'",
+        ),
+        (
+            dict(activation="gelu"),
+            ValueError,
+            r"activation must be one of \['relu', 'sigmoid', 'tanh'\] or None, got 'gelu'",
+        ),
+        (dict(activation="ReLU"), ValueError, r"activation must be one of .* got 'ReLU'"),
+        (dict(activation=["relu"]), TypeError, r"activation must be one of .* got list \['relu'\]"),
+        (dict(activation=nn.ReLU), TypeError, r"activation must be one of .* got type"),
+        (dict(manual="yes"), TypeError, r"manual must be True or False, got str 'yes'"),
+    ],
+)
 def test_mlp_rejects_bad_arguments_naming_them(kwargs, error, match):
     args = dict(in_features=2, hidden_features=[4], out_features=2) | kwargs
     with pytest.raises(error, match=match):
         MLP(**args)
 
 
-@pytest.mark.parametrize("x, error, match", [
-    (torch.zeros(5, 3), ValueError, r"x must have shape \(N, in_features\) = \(N, 2\), got shape \(5, 3\)"),
-    (torch.zeros(4, 5, 3), ValueError, r"got shape \(4, 5, 3\)"),
-    (torch.ones(5, 2, dtype=torch.int64), TypeError,
-     r"x must be a floating-point tensor.*got dtype torch\.int64"),
-    ([[0.0, 1.0]], TypeError, r"x must be a torch\.Tensor, got list"),
-])
+@pytest.mark.parametrize(
+    "x, error, match",
+    [
+        (
+            torch.zeros(5, 3),
+            ValueError,
+            r"x must have shape \(N, in_features\) = \(N, 2\), got shape \(5, 3\)",
+        ),
+        (torch.zeros(4, 5, 3), ValueError, r"got shape \(4, 5, 3\)"),
+        (
+            torch.ones(5, 2, dtype=torch.int64),
+            TypeError,
+            r"x must be a floating-point tensor.*got dtype torch\.int64",
+        ),
+        ([[0.0, 1.0]], TypeError, r"x must be a torch\.Tensor, got list"),
+    ],
+)
 @pytest.mark.parametrize("manual", [False, True])
 def test_mlp_forward_rejects_bad_input_naming_it(manual, x, error, match):
     with pytest.raises(error, match=match):
@@ -245,21 +293,28 @@ def test_mlp_takes_leading_batch_dimensions_like_nn_linear(manual):
     torch.testing.assert_close(mlp(x[0, 0]), mlp(x[0, :1])[0])  # one sample, no batch dimension
 
 
-@pytest.mark.parametrize("x_dtype, model_dtype", [(torch.float64, torch.float32),
-                                                  (torch.float32, torch.float64)])
+@pytest.mark.parametrize(
+    "x_dtype, model_dtype", [(torch.float64, torch.float32), (torch.float32, torch.float64)]
+)
 @pytest.mark.parametrize("manual", [False, True])
 def test_mlp_forward_names_x_when_its_dtype_is_not_the_models(manual, x_dtype, model_dtype):
     mlp = build(2, [4], 2, manual=manual).to(model_dtype)
-    with pytest.raises(TypeError, match=rf"^x has dtype {x_dtype} but the model has dtype "
-                                        rf"{model_dtype}; use one dtype for both"):
+    with pytest.raises(
+        TypeError,
+        match=rf"^x has dtype {x_dtype} but the model has dtype "
+        rf"{model_dtype}; use one dtype for both",
+    ):
         mlp(randn(5, 2, dtype=x_dtype))
 
 
 @pytest.mark.parametrize("manual", [False, True])
 def test_mlp_forward_names_x_when_it_is_on_another_device(manual):
     mlp = build(2, [4], 2, manual=manual)
-    with pytest.raises(ValueError, match=r"^x is on meta but the model is on cpu; move both to "
-                                         r"one device$"):
+    with pytest.raises(
+        ValueError,
+        match=r"^x is on meta but the model is on cpu; move both to "
+        r"one device$",
+    ):
         mlp(torch.empty(5, 2, device="meta"))
 
 

@@ -1,4 +1,5 @@
 """labcode.plotting: the shared figures return Figures with the expected artists and labels."""
+
 from __future__ import annotations
 
 import subprocess
@@ -10,7 +11,6 @@ import torch
 
 import labcode
 from labcode import MLP, History, make_moons
-from labcode.seeding import seeded
 from labcode.plotting import (
     CLASS_STYLES,
     FONT_SIZE,
@@ -20,12 +20,13 @@ from labcode.plotting import (
     plot_finite_difference_errors,
     plot_training_curves,
 )
+from labcode.seeding import seeded
 
 plt = pytest.importorskip("matplotlib.pyplot")
 from matplotlib.collections import PathCollection  # noqa: E402
 from matplotlib.colors import to_hex, to_rgba  # noqa: E402
-from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -71,8 +72,9 @@ def test_training_curves_single_run_draws_loss_and_both_accuracies():
 
 
 def test_training_curves_runs_differ_in_colour_style_and_marker():
-    fig = plot_training_curves({"ReLU": _history(), "no activation": _history()},
-                               accuracy=["held-out"])
+    fig = plot_training_curves(
+        {"ReLU": _history(), "no activation": _history()}, accuracy=["held-out"]
+    )
     ax_loss, ax_acc = fig.axes
     assert _legend_labels(ax_loss) == ["ReLU", "no activation"]
     assert _legend_labels(ax_acc) == ["ReLU", "no activation"]
@@ -91,8 +93,12 @@ def test_training_curves_skips_held_out_when_not_recorded():
 
 def test_training_curves_labels_both_accuracies_of_named_runs():
     fig = plot_training_curves({"ReLU": _history(), "none": _history()})
-    assert _legend_labels(fig.axes[1]) == ["ReLU: held-out", "ReLU: training",
-                                           "none: held-out", "none: training"]
+    assert _legend_labels(fig.axes[1]) == [
+        "ReLU: held-out",
+        "ReLU: training",
+        "none: held-out",
+        "none: training",
+    ]
 
 
 def test_training_curves_of_a_list_of_losses_draw_the_loss_alone():
@@ -104,16 +110,23 @@ def test_training_curves_of_a_list_of_losses_draw_the_loss_alone():
     assert ax.get_yscale() == "log" and line.get_label() == "my MLP"
 
 
-@pytest.mark.parametrize("runs, error, match", [
-    (["a", "b"], TypeError, "runs"),
-    ([], TypeError, "runs"),
-    ({}, TypeError, "1 to 4 labels"),
-    ({"a": "not a history"}, TypeError, "runs"),
-    ({"empty": History()}, ValueError, "runs"),
-    ({f"run {k}": [1.0, 0.5] for k in range(5)}, ValueError, "1 to 4 labels"),
-    ("loss", TypeError, "runs must be a labcode.History or a list of per-epoch losses, got str"),
-    ({"a": History()}, ValueError, r"runs\['a'\] is an empty History"),
-])
+@pytest.mark.parametrize(
+    "runs, error, match",
+    [
+        (["a", "b"], TypeError, "runs"),
+        ([], TypeError, "runs"),
+        ({}, TypeError, "1 to 4 labels"),
+        ({"a": "not a history"}, TypeError, "runs"),
+        ({"empty": History()}, ValueError, "runs"),
+        ({f"run {k}": [1.0, 0.5] for k in range(5)}, ValueError, "1 to 4 labels"),
+        (
+            "loss",
+            TypeError,
+            "runs must be a labcode.History or a list of per-epoch losses, got str",
+        ),
+        ({"a": History()}, ValueError, r"runs\['a'\] is an empty History"),
+    ],
+)
 def test_training_curves_rejects_bad_runs(runs, error, match):
     with pytest.raises(error, match=match):
         plot_training_curves(runs)
@@ -158,12 +171,14 @@ def test_decision_boundary_evaluates_a_dropout_model_in_evaluation_mode(training
     # advance the global generator.
     X, y = make_moons(40, seed=2)
     with seeded(0):
-        model = torch.nn.Sequential(torch.nn.Linear(2, 32), torch.nn.ReLU(),
-                                    torch.nn.Dropout(0.5), torch.nn.Linear(32, 2))
+        model = torch.nn.Sequential(
+            torch.nn.Linear(2, 32), torch.nn.ReLU(), torch.nn.Dropout(0.5), torch.nn.Linear(32, 2)
+        )
     model.train(training)
     state = torch.random.get_rng_state()
-    regions = [plot_decision_boundary(model, X, y, resolution=15).axes[0].collections[0]
-               for _ in range(2)]
+    regions = [
+        plot_decision_boundary(model, X, y, resolution=15).axes[0].collections[0] for _ in range(2)
+    ]
     assert torch.equal(torch.random.get_rng_state(), state)
     assert all(m.training == training for m in model.modules())
     first, second = (r.get_paths() for r in regions)
@@ -171,21 +186,27 @@ def test_decision_boundary_evaluates_a_dropout_model_in_evaluation_mode(training
     assert all((a.vertices == b.vertices).all() for a, b in zip(first, second))
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    ({"model": "not a model"}, TypeError, "model"),
-    ({"X": torch.zeros(5, 3)}, ValueError, "X must have shape"),
-    ({"y": torch.zeros(5)}, ValueError, "y must be an int64"),
-    ({"resolution": 0}, ValueError, "resolution"),
-    ({"resolution": 2.5}, TypeError, "resolution"),
-    ({"X": torch.zeros(5, 2, dtype=torch.int64)}, TypeError, "X must be"),
-    ({"y": [0, 1, 0, 1, 0]}, TypeError, "y must be"),
-    ({"y": torch.zeros(4, dtype=torch.int64)}, ValueError, r"shape \(5,\) to match X"),
-    ({"padding": -1.0}, ValueError, "padding"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"model": "not a model"}, TypeError, "model"),
+        ({"X": torch.zeros(5, 3)}, ValueError, "X must have shape"),
+        ({"y": torch.zeros(5)}, ValueError, "y must be an int64"),
+        ({"resolution": 0}, ValueError, "resolution"),
+        ({"resolution": 2.5}, TypeError, "resolution"),
+        ({"X": torch.zeros(5, 2, dtype=torch.int64)}, TypeError, "X must be"),
+        ({"y": [0, 1, 0, 1, 0]}, TypeError, "y must be"),
+        ({"y": torch.zeros(4, dtype=torch.int64)}, ValueError, r"shape \(5,\) to match X"),
+        ({"padding": -1.0}, ValueError, "padding"),
+    ],
+)
 def test_decision_boundary_rejects_bad_input(kwargs, error, match):
     with seeded(0):
-        args = {"model": MLP(2, [4], 2), "X": torch.zeros(5, 2),
-                "y": torch.zeros(5, dtype=torch.int64)}
+        args = {
+            "model": MLP(2, [4], 2),
+            "X": torch.zeros(5, 2),
+            "y": torch.zeros(5, dtype=torch.int64),
+        }
     args.update(kwargs)
     with pytest.raises(error, match=match):
         plot_decision_boundary(args.pop("model"), args.pop("X"), args.pop("y"), **args)
@@ -196,11 +217,14 @@ def test_activations_figure_draws_each_function_and_its_derivative():
     values, derivatives = fig.axes
     by_name = {line.get_label(): line for line in derivatives.get_lines()}
     z = torch.tensor(by_name["tanh"].get_xdata(), dtype=torch.float64)
-    expected = {"relu": (z > 0).double(), "tanh": 1 - torch.tanh(z) ** 2,
-                "sigmoid": torch.sigmoid(z) * (1 - torch.sigmoid(z))}
+    expected = {
+        "relu": (z > 0).double(),
+        "tanh": 1 - torch.tanh(z) ** 2,
+        "sigmoid": torch.sigmoid(z) * (1 - torch.sigmoid(z)),
+    }
     for name, curve in expected.items():
         torch.testing.assert_close(torch.tensor(by_name[name].get_ydata()), curve)
-    assert [l.get_label() for l in values.get_lines()] == ["relu", "tanh", "sigmoid"]
+    assert [line.get_label() for line in values.get_lines()] == ["relu", "tanh", "sigmoid"]
     with pytest.raises(ValueError, match="names"):
         labcode.plot_activations(["gelu"])
 
@@ -226,12 +250,16 @@ def _assert_readable(fig):
                 assert text.get_fontsize() == FONT_SIZE, text.get_text()
         assert ax.xaxis.get_ticklabels()[0].get_fontsize() == FONT_SIZE - 1
         legend = ax.get_legend()
-        assert legend is not None and all(t.get_fontsize() >= FONT_SIZE - 2 for t in legend.get_texts())
+        assert legend is not None and all(
+            t.get_fontsize() >= FONT_SIZE - 2 for t in legend.get_texts()
+        )
 
 
 def test_training_curves_draw_the_history_they_were_given():
     history = _history(40)
-    fig = plot_training_curves({"ReLU": history, "linear": _history(40, val=False)}, figsize=(7.0, 3.0))
+    fig = plot_training_curves(
+        {"ReLU": history, "linear": _history(40, val=False)}, figsize=(7.0, 3.0)
+    )
     ax_loss, ax_acc = fig.axes
     assert tuple(fig.get_size_inches()) == (7.0, 3.0)
     _assert_readable(fig)
@@ -239,18 +267,30 @@ def test_training_curves_draw_the_history_they_were_given():
     epochs = list(range(1, 41))
     assert list(relu_loss.get_xdata()) == epochs and list(relu_loss.get_ydata()) == history.loss
     held_out, training, linear_training = ax_acc.get_lines()
-    assert list(held_out.get_xdata()) == epochs and list(held_out.get_ydata()) == history.val_accuracy
+    assert (
+        list(held_out.get_xdata()) == epochs and list(held_out.get_ydata()) == history.val_accuracy
+    )
     assert list(training.get_ydata()) == history.accuracy
     assert _legend_labels(ax_acc) == ["ReLU: held-out", "ReLU: training", "linear: training"]
     # held-out in the run's own style; training accuracy a thinner dotted line, same colour
-    for line, style in ((relu_loss, RUN_STYLES[0]), (linear_loss, RUN_STYLES[1]), (held_out, RUN_STYLES[0])):
-        assert (line.get_color(), line.get_linestyle(), line.get_marker()) == \
-            (style["color"], style["linestyle"], style["marker"])
+    for line, style in (
+        (relu_loss, RUN_STYLES[0]),
+        (linear_loss, RUN_STYLES[1]),
+        (held_out, RUN_STYLES[0]),
+    ):
+        assert (line.get_color(), line.get_linestyle(), line.get_marker()) == (
+            style["color"],
+            style["linestyle"],
+            style["marker"],
+        )
         assert line.get_linewidth() == 2 and line.get_markersize() == 6
     assert (training.get_color(), training.get_linestyle()) == (RUN_STYLES[0]["color"], ":")
     assert training.get_linewidth() < held_out.get_linewidth()
     assert relu_loss.get_markevery() == 5  # about eight markers on 40 epochs, not one per point
-    assert ax_loss.get_ylabel() == "cross-entropy (log scale)" and ax_loss.get_title() == "Training loss"
+    assert (
+        ax_loss.get_ylabel() == "cross-entropy (log scale)"
+        and ax_loss.get_title() == "Training loss"
+    )
     assert ax_acc.get_ylabel() == "fraction correct"
     for ax in fig.axes:  # a light grid
         gridline = ax.yaxis.get_gridlines()[0]
@@ -301,13 +341,17 @@ def test_decision_boundary_evaluates_a_padded_grid_and_draws_the_boundary_where_
     assert (xs == xs[0]).all() and (ys.T == ys[:, 0]).all()
     regions, boundary = ax.collections[:2]
     assert list(regions.levels) == [-0.5, 0.5, 1.5]  # one band per class, centred on it
-    assert [tuple(c) for c in regions.get_facecolor()] == \
-        [to_rgba(s["color"], 0.18) for s in CLASS_STYLES[:2]]
+    assert [tuple(c) for c in regions.get_facecolor()] == [
+        to_rgba(s["color"], 0.18) for s in CLASS_STYLES[:2]
+    ]
     vertices = torch.tensor(np.concatenate([p.vertices for p in boundary.get_paths()]))
     step = 3.5 / 8
     assert vertices[:, 0].abs().max() <= step  # the line x1 = 0, to within one grid step
     assert vertices[:, 1].min() == -2.25 and vertices[:, 1].max() == 3.25
-    assert to_hex(boundary.get_edgecolor()[0]) == OKABE_ITO["black"] and boundary.get_linewidth()[0] == 1.5
+    assert (
+        to_hex(boundary.get_edgecolor()[0]) == OKABE_ITO["black"]
+        and boundary.get_linewidth()[0] == 1.5
+    )
     scatters = [c for c in ax.collections if isinstance(c, PathCollection)]
     for k, (points, style) in enumerate(zip(scatters, CLASS_STYLES)):
         assert points.get_offsets().tolist() == X[y == k].tolist()
@@ -322,6 +366,7 @@ def test_decision_boundary_counts_the_classes_the_model_predicts():
     class ThreeWay(torch.nn.Module):  # predicts class 2 on the right, where no point lies
         def forward(self, x):
             return torch.stack([-x[:, 0], torch.zeros(len(x)), x[:, 0] - 0.5], dim=1)
+
     X, y = torch.tensor([[-1.0, 0.0], [0.5, 1.0]]), torch.tensor([0, 1])
     (ax,) = plot_decision_boundary(ThreeWay(), X, y, resolution=20).axes
     assert list(ax.collections[0].levels) == [-0.5, 0.5, 1.5, 2.5]
@@ -330,6 +375,7 @@ def test_decision_boundary_counts_the_classes_the_model_predicts():
     class FiveWay(torch.nn.Module):
         def forward(self, x):
             return torch.nn.functional.one_hot(torch.full((len(x),), 4), 5).float()
+
     with pytest.raises(ValueError, match="at most 4 classes, got 5"):
         plot_decision_boundary(FiveWay(), X, y)
 
@@ -345,8 +391,11 @@ def test_finite_difference_errors_draw_one_log_log_line_per_dtype_and_the_mark()
     for line, (label, err), style in zip(lines, errors.items(), RUN_STYLES):
         assert line.get_label() == label
         assert list(line.get_xdata()) == eps and list(line.get_ydata()) == err
-        assert (line.get_color(), line.get_linestyle(), line.get_marker()) == \
-            (style["color"], style["linestyle"], style["marker"])
+        assert (line.get_color(), line.get_linestyle(), line.get_marker()) == (
+            style["color"],
+            style["linestyle"],
+            style["marker"],
+        )
         assert line.get_markersize() == 5 and line.get_linewidth() == 1.8
     assert list(marker.get_xdata()) == [1e-6, 1e-6] and marker.get_label() == "gradcheck's eps"
     assert (marker.get_color(), marker.get_linestyle()) == (OKABE_ITO["black"], ":")
@@ -356,7 +405,10 @@ def test_finite_difference_errors_draw_one_log_log_line_per_dtype_and_the_mark()
     assert not legend.get_frame_on() and legend._ncols == 3
     assert ax.xaxis.label.get_text() == r"step $\epsilon$" and "estimate - exact" in ax.get_ylabel()
     _assert_readable(fig)
-    assert len(plot_finite_difference_errors(eps, {"float64": errors["float64"]}).axes[0].get_lines()) == 1
+    assert (
+        len(plot_finite_difference_errors(eps, {"float64": errors["float64"]}).axes[0].get_lines())
+        == 1
+    )
 
 
 @pytest.mark.parametrize("errors", [[1e-3], {}, {str(k): [1.0] for k in range(5)}])
@@ -378,7 +430,10 @@ def test_activations_figure_draws_each_function_on_z_from_minus_four_to_four():
     tanh, relu = values.get_lines()
     torch.testing.assert_close(torch.tensor(tanh.get_ydata()), torch.tanh(z))
     torch.testing.assert_close(torch.tensor(relu.get_ydata()), torch.relu(z))
-    assert values.get_title() == r"activation $\sigma(z)$" and derivatives.get_title() == r"derivative $\sigma'(z)$"
+    assert (
+        values.get_title() == r"activation $\sigma(z)$"
+        and derivatives.get_title() == r"derivative $\sigma'(z)$"
+    )
     assert values.get_xlabel() == derivatives.get_xlabel() == "$z$"
     _assert_readable(fig)
     with pytest.raises(ValueError, match="names must be 1 to 4"):

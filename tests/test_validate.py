@@ -1,4 +1,5 @@
 """labcode._validate: a bad argument is named, with what it got and what was expected."""
+
 from __future__ import annotations
 
 import math
@@ -10,8 +11,10 @@ from labcode import _validate
 
 
 def test_describe_says_what_was_passed_in_a_few_words():
-    assert _validate.describe(torch.zeros(2, 3, dtype=torch.float64)) == \
-        "a float64 tensor of shape (2, 3)"
+    assert (
+        _validate.describe(torch.zeros(2, 3, dtype=torch.float64))
+        == "a float64 tensor of shape (2, 3)"
+    )
     assert _validate.describe(None) == "None"
     assert _validate.describe([1, 2]) == "list [1, 2]"
     exactly = "x" * 38  # repr adds two quotes: 40 characters are kept whole
@@ -25,8 +28,9 @@ def test_describe_names_a_device_other_than_the_cpu():
     assert _validate.describe(meta) == "a float32 tensor of shape (2,) on meta"
 
 
-@pytest.mark.parametrize("value, ok", [(1, True), (0.5, True), (1e-9, True), (0, False),
-                                       (1.0001, False), (-0.5, False)])
+@pytest.mark.parametrize(
+    "value, ok", [(1, True), (0.5, True), (1e-9, True), (0, False), (1.0001, False), (-0.5, False)]
+)
 def test_fraction_is_in_the_half_open_unit_interval(value, ok):
     if ok:
         assert _validate.fraction("min_accuracy", value) == value

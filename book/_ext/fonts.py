@@ -14,6 +14,7 @@ A phone on a slow network pays for every font byte before it draws the text that
 Made from what the same build wrote, so a new symbol or icon is in the font it serves.
 Tests: tests/test_book_fonts.py; tests/site checks that the icons and formulas are drawn.
 """
+
 from __future__ import annotations
 
 import html
@@ -37,17 +38,24 @@ PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]|\\(f[0-9a-f]{3})\b")
 
 def math_text(pages: list[str]) -> str:
     """Every character inside a <math> element of the pages."""
-    return "".join(html.unescape(re.sub(r"<[^>]+>", "", m)) for page in pages for m in MATH.findall(page))
+    return "".join(
+        html.unescape(re.sub(r"<[^>]+>", "", m)) for page in pages for m in MATH.findall(page)
+    )
 
 
 def icon_codepoints(texts: list[str], css: str) -> set[int]:
     """The Font Awesome code points the site draws: the fa-* classes the pages and scripts
     name, looked up in the theme's CSS, and those its CSS uses on its own."""
-    rules = {name: point for selectors, point in ICON_RULE.findall(css)
-             for name in ICON_NAME.findall(selectors)}  # grouped: .fa-bars:before,.fa-navicon:before
+    rules = {
+        name: point
+        for selectors, point in ICON_RULE.findall(css)
+        for name in ICON_NAME.findall(selectors)
+    }  # grouped: .fa-bars:before,.fa-navicon:before
     named = {int(rules[n], 16) for text in texts for n in ICON_CLASS.findall(text) if n in rules}
-    own = {int(m.group(1), 16) if m.group(1) else ord(m.group(0))
-           for m in PRIVATE_USE.finditer(ICON_RULE.sub("", css))}
+    own = {
+        int(m.group(1), 16) if m.group(1) else ord(m.group(0))
+        for m in PRIVATE_USE.finditer(ICON_RULE.sub("", css))
+    }
     return named | own
 
 
@@ -68,15 +76,25 @@ def _cut_fonts(app: Sphinx, exception: Exception | None) -> None:
         return
     out = Path(app.outdir)
     pages = [p.read_text(encoding="utf-8") for p in out.rglob("*.html")]
-    cut(MATH_FONT, out / "_static" / "fonts" / MATH_FONT.name, {ord(c) for c in math_text(pages)}, "woff")
+    cut(
+        MATH_FONT,
+        out / "_static" / "fonts" / MATH_FONT.name,
+        {ord(c) for c in math_text(pages)},
+        "woff",
+    )
     static = out / "_static"
     css = "".join(p.read_text(encoding="utf-8") for p in (static / "styles").glob("*.css"))
-    scripts = [p.read_text(encoding="utf-8", errors="replace") for p in (static / "scripts").glob("*.js")]
+    scripts = [
+        p.read_text(encoding="utf-8", errors="replace") for p in (static / "scripts").glob("*.js")
+    ]
     icons = icon_codepoints(pages + scripts, css)
     webfonts = sorted((static / "vendor" / "fontawesome" / "webfonts").glob("*.woff2"))
     if not icons or not webfonts:
-        logger.warning("fonts: no Font Awesome icons or webfonts found: the theme changed how "
-                       "it ships them [book/_ext/fonts.py]", type="fonts")
+        logger.warning(
+            "fonts: no Font Awesome icons or webfonts found: the theme changed how "
+            "it ships them [book/_ext/fonts.py]",
+            type="fonts",
+        )
         return
     for font in webfonts:
         cut(font, font, icons, "woff2")

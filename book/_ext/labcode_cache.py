@@ -34,6 +34,7 @@ every page runs again; after a page edit, jupyter-cache re-runs that page alone,
 that glues values from another page (the lesson plan's marker key) is re-read and rewritten
 with it, so it never shows the numbers of an earlier build.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -100,9 +101,12 @@ def _outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> li
     if not state or not state["stale"]:
         # A page that glues another page's values ({glue:text}`page.md::key`) is re-read
         # with any other page: Sphinx would rewrite it only when its own text changed.
-        return sorted(doc for doc in env.found_docs - set(added) - set(changed) - set(removed)
-                      if (added or changed) and CROSS_PAGE_GLUE.search(
-                          Path(env.doc2path(doc)).read_text(encoding="utf-8")))
+        return sorted(
+            doc
+            for doc in env.found_docs - set(added) - set(changed) - set(removed)
+            if (added or changed)
+            and CROSS_PAGE_GLUE.search(Path(env.doc2path(doc)).read_text(encoding="utf-8"))
+        )
     docs = sorted(set(env.found_docs) - set(added) - set(removed))
     if docs:
         LOGGER.info("[labcode_cache] re-reading and re-executing %d page(s)", len(docs))

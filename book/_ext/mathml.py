@@ -11,6 +11,7 @@ it does not know), is a Sphinx warning, which fails the ``-W`` build: there is n
 client-side fallback, because no formula of the book needs one.
 Tests: tests/test_book_mathml.py; tests/site checks each formula's rendered size.
 """
+
 from __future__ import annotations
 
 import re
@@ -31,8 +32,9 @@ ALIGNED = re.compile(r"\\(begin|end)\{aligned\}")
 def to_mathml(tex: str, display: bool) -> str:
     """``tex`` as a ``<math>`` element; raises ValueError if it does not convert cleanly."""
     try:
-        mathml = convert(ALIGNED.sub(r"\\\1{split}", tex.strip()),
-                         display="block" if display else "inline")
+        mathml = convert(
+            ALIGNED.sub(r"\\\1{split}", tex.strip()), display="block" if display else "inline"
+        )
     except Exception as exc:  # latex2mathml raises its own errors, and KeyError and such
         raise ValueError(f"latex2mathml cannot convert it ({type(exc).__name__}: {exc})") from exc
     left = sorted({a or b for a, b in LEFT_OVER.findall(mathml)})
@@ -49,8 +51,14 @@ def _append(self, node: nodes.Element, display: bool) -> None:
         mathml = f"<code>{self.encode(node.astext())}</code>"
     if display:
         number = node.get("number")
-        eqno = (f'<span class="eqno">({number})<a class="headerlink" href="#{node["ids"][0]}" '
-                f'title="Link to this equation">#</a></span>') if number and node.get("ids") else ""
+        eqno = (
+            (
+                f'<span class="eqno">({number})<a class="headerlink" href="#{node["ids"][0]}" '
+                f'title="Link to this equation">#</a></span>'
+            )
+            if number and node.get("ids")
+            else ""
+        )
         ids = f' id="{node["ids"][0]}"' if node.get("ids") else ""
         self.body.append(f'<div class="math notranslate nohighlight"{ids}>{eqno}{mathml}</div>\n')
     else:
@@ -59,7 +67,10 @@ def _append(self, node: nodes.Element, display: bool) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_html_math_renderer("mathml", (lambda self, node: _append(self, node, False), None),
-                               (lambda self, node: _append(self, node, True), None))
+    app.add_html_math_renderer(
+        "mathml",
+        (lambda self, node: _append(self, node, False), None),
+        (lambda self, node: _append(self, node, True), None),
+    )
     app.add_css_file("mathml.css")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,4 +1,4 @@
-"""Five fixes to the stock Jupyter Book 1 HTML, and the book's citation style.
+"""Five fixes to the stock Jupyter Book 1 HTML (the citation style is citation_style.py).
 
 1. Citation list roles. docutils writes a bibliography as ``<div role="list">`` whose
    entries carry ``role="doc-biblioentry"``, a role DPUB-ARIA 1.1 deprecated
@@ -25,149 +25,122 @@
    to ``<head>`` without ``defer``, so a phone waits for each before it shows any text
    (Lighthouse's render-blocking resources). Every script file but
    ``documentation_options.js`` (the theme's inline scripts set its fields at once) is
-   deferred: it still runs before DOMContentLoaded, in order, where they all start. The
+   deferred (through Sphinx's ``js_tag`` template helper, which the page context hands the
+   theme): it still runs before DOMContentLoaded, in order, where they all start. The
    theme's three search scripts are deferred in book/_templates/layout.html. The search
    page keeps Sphinx's order: its searchtools.js runs at once and needs doctools.js.
 
 Each fix warns (the build runs with ``-W``, so it fails) where it expected its target and
 found none: after an upgrade changes the markup, it is a failed build, not a silent no-op.
 
-The citation style, selected in ``_config.yml``: ``author_year_round`` is
-sphinxcontrib-bibtex's author-year reference style in round brackets, ``(Rumelhart et
-al., 1986)``; ``author_year_labels`` is pybtex's ``plain`` style sorted by author, year and
-title (a corporate author's braces ignored), labelled in the same words,
-``[Rumelhart et al. 1986]``. Tests: tests/test_book_site_fixes.py.
+Tests: tests/test_book_site_fixes.py.
 """
+
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
-import pybtex.plugin
-import sphinxcontrib.bibtex.plugin
 from docutils import nodes
 from myst_nb.sphinx_ import HideCodeCellNode
-from pybtex.style.formatting.plain import Style as PlainStyle
-from pybtex.style.labels import BaseLabelStyle
-from pybtex.style.sorting.author_year_title import SortingStyle
 from sphinx.application import Sphinx
-from sphinx.builders.html._assets import _JavaScript
 from sphinx.util import logging
-from sphinxcontrib.bibtex.style.referencing import BracketStyle
-from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
 
 logger = logging.getLogger(__name__)
 
 
-def _round() -> BracketStyle:
-    return BracketStyle(left="(", right=")")
-
-
-@dataclass
-class RoundAuthorYearReferenceStyle(AuthorYearReferenceStyle):
-    """Author-year citations in round brackets: (Author, Year), Author (Year)."""
-
-    bracket_parenthetical: BracketStyle = field(default_factory=_round)
-    bracket_textual: BracketStyle = field(default_factory=_round)
-    bracket_author: BracketStyle = field(default_factory=_round)
-    bracket_label: BracketStyle = field(default_factory=_round)
-    bracket_year: BracketStyle = field(default_factory=_round)
-
-
-def _surname(person) -> str:
-    return " ".join(person.last_names).replace("{", "").replace("}", "")
-
-
-class AuthorYearLabelStyle(BaseLabelStyle):
-    """Labels in the words of the citation: Nielsen 2015, Glorot & Bengio 2010,
-    Rumelhart et al. 1986."""
-
-    def format_labels(self, sorted_entries):
-        for entry in sorted_entries:
-            people = entry.persons.get("author") or entry.persons.get("editor") or []
-            names = [_surname(p) for p in people] or [entry.fields.get("title", entry.key)]
-            who = names[0] if len(names) == 1 else (
-                " & ".join(names) if len(names) == 2 else f"{names[0]} et al.")
-            yield f"{who} {entry.fields.get('year', 'n.d.')}"
-
-
-class BracelessAuthorYearTitleSorting(SortingStyle):
-    """Author-year-title order, a corporate author's braces ignored ({PyTorch Contributors}
-    sorted under P, not after Z)."""
-
-    def person_key(self, person) -> str:
-        return super().person_key(person).replace("{", "").replace("}", "")
-
-
-class AuthorYearLabelsStyle(PlainStyle):
-    default_label_style = "author_year_labels"
-    default_sorting_style = "author_year_title_braceless"
-
-
-sphinxcontrib.bibtex.plugin.register_plugin(
-    "sphinxcontrib.bibtex.style.referencing", "author_year_round", RoundAuthorYearReferenceStyle)
-pybtex.plugin.register_plugin("pybtex.style.labels", "author_year_labels", AuthorYearLabelStyle)
-pybtex.plugin.register_plugin("pybtex.style.sorting", "author_year_title_braceless",
-                              BracelessAuthorYearTitleSorting)
-pybtex.plugin.register_plugin("pybtex.style.formatting", "author_year_labels", AuthorYearLabelsStyle)
-
-
 def _warn(fix: str, message: str, pagename: str) -> None:
-    logger.warning(f"site_fixes ({fix}): {message} [book/_ext/site_fixes.py]", location=pagename,
-                   type="site_fixes", subtype=fix.split()[0])
+    logger.warning(
+        f"site_fixes ({fix}): {message} [book/_ext/site_fixes.py]",
+        location=pagename,
+        type="site_fixes",
+        subtype=fix.split()[0],
+    )
 
 
 OLD_ROLE, NEW_ROLE = 'role="doc-biblioentry"', 'role="listitem"'
 #: Where each launch names the branch and the page: (branch, path.md).
-LAUNCHES = {"Binder": re.compile(r"/v2/gh/[^/]+/[^/]+/(?P<branch>[^?]+)\?urlpath=[^&]*?(?P<page>\.md)$"),
-            "JupyterHub": re.compile(r"urlpath=[^&]*?(?P<page>\.md)&branch=(?P<branch>[^&]+)$"),
-            "Colab": re.compile(r"/blob/(?P<branch>[^/]+)/[^?]*?(?P<page>\.md)$")}
+LAUNCHES = {
+    "Binder": re.compile(r"/v2/gh/[^/]+/[^/]+/(?P<branch>[^?]+)\?urlpath=[^&]*?(?P<page>\.md)$"),
+    "JupyterHub": re.compile(r"urlpath=[^&]*?(?P<page>\.md)&branch=(?P<branch>[^&]+)$"),
+    "Colab": re.compile(r"/blob/(?P<branch>[^/]+)/[^?]*?(?P<page>\.md)$"),
+}
+
+
+def _deferred(js_tag: Callable[..., str]) -> Callable[..., str]:
+    """Sphinx's ``js_tag`` template helper, adding ``defer`` to a script file's tag (not to
+    an inline script, an ``async`` one, or ``documentation_options.js``)."""
+
+    def tag(js, *args, **kwargs) -> str:
+        html = js_tag(js, *args, **kwargs)
+        if " src=" in html and not re.search(r"\b(async|defer)\b|documentation_options\.js", html):
+            html = html.replace("<script ", "<script defer ", 1)
+        return html
+
+    return tag
 
 
 def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if pagename != "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
-        context["script_files"] = [
-            _JavaScript(js.filename, priority=js.priority, **{**js.attributes, "defer": "defer"})
-            if isinstance(js, _JavaScript) and js.filename and "async" not in js.attributes
-            and not str(js.filename).endswith("documentation_options.js") else js
-            for js in context.get("script_files", [])]
+        if "js_tag" in context:
+            context["js_tag"] = _deferred(context["js_tag"])
+        elif context.get("script_files"):
+            _warn("deferred scripts", "the page context has no js_tag: Sphinx changed", pagename)
     body = context.get("body")
     citations = sum(1 for _ in doctree.findall(nodes.citation)) if doctree is not None else 0
     if isinstance(body, str) and citations:
         if body.count(OLD_ROLE) != citations:
-            _warn("citation roles", f"the page lists {citations} citation(s) but its HTML has "
-                  f"{body.count(OLD_ROLE)} {OLD_ROLE}: docutils changed how it writes citations",
-                  pagename)
+            _warn(
+                "citation roles",
+                f"the page lists {citations} citation(s) but its HTML has "
+                f"{body.count(OLD_ROLE)} {OLD_ROLE}: docutils changed how it writes citations",
+                pagename,
+            )
         context["body"] = body.replace(OLD_ROLE, NEW_ROLE)
 
     branch = app.config.course_notebooks_branch
     launch = app.config.html_theme_options.get("launch_buttons", {})
-    buttons = {b.get("text"): b for g in context.get("header_buttons", []) if isinstance(g, dict)
-               for b in g.get("buttons", []) if isinstance(b, dict)}
+    buttons = {
+        b.get("text"): b
+        for g in context.get("header_buttons", [])
+        if isinstance(g, dict)
+        for b in g.get("buttons", [])
+        if isinstance(b, dict)
+    }
     is_notebook = "kernelspec" in app.env.metadata.get(pagename, {})  # it gets launch buttons
-    for text, url_key in dict(Binder="binderhub_url", JupyterHub="jupyterhub_url",
-                              Colab="colab_url").items():
+    for text, url_key in dict(
+        Binder="binderhub_url", JupyterHub="jupyterhub_url", Colab="colab_url"
+    ).items():
         if not (branch and is_notebook and launch.get(url_key)):
             continue
         button = buttons.get(text)
         match = LAUNCHES[text].search(str(button.get("url"))) if button else None
         if match is None:
-            _warn("launch buttons", f"the {text} launch is missing or its URL "
-                  f"{button and button.get('url')!r} has another form: the theme changed its "
-                  "launch buttons", pagename)
+            _warn(
+                "launch buttons",
+                f"the {text} launch is missing or its URL "
+                f"{button and button.get('url')!r} has another form: the theme changed its "
+                "launch buttons",
+                pagename,
+            )
             continue
         url, (b0, b1), (p0, p1) = button["url"], match.span("branch"), match.span("page")
-        button["url"] = (url[:b0] + branch + url[b1:p0] + ".ipynb" + url[p1:] if b0 < p0 else
-                         url[:p0] + ".ipynb" + url[p1:b0] + branch + url[b1:])
+        button["url"] = (
+            url[:b0] + branch + url[b1:p0] + ".ipynb" + url[p1:]
+            if b0 < p0
+            else url[:p0] + ".ipynb" + url[p1:b0] + branch + url[b1:]
+        )
 
 
 def _visit_hidden_cell(self, node) -> None:
-    self.body.append(f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n'
-                     f'<span class="collapsed admonition-title">{escape(node["prompt_show"])}</span>\n'
-                     f'<span class="expanded admonition-title">{escape(node["prompt_hide"])}</span>\n'
-                     "</summary>\n")
+    self.body.append(
+        f'<details class="admonition hide {" ".join(node["classes"])}">\n<summary>\n'
+        f'<span class="collapsed admonition-title">{escape(node["prompt_show"])}</span>\n'
+        f'<span class="expanded admonition-title">{escape(node["prompt_hide"])}</span>\n'
+        "</summary>\n"
+    )
 
 
 def _front_door(app: Sphinx, exception: Exception | None) -> None:
@@ -177,13 +150,18 @@ def _front_door(app: Sphinx, exception: Exception | None) -> None:
     Path(app.outdir, "index.html").write_text(
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{title}</title>\n'
         f'<meta http-equiv="refresh" content="0; url={page}">\n</head>\n<body>\n'
-        f'<p><a href="{page}">{title}</a></p>\n</body>\n</html>\n', encoding="utf-8")
+        f'<p><a href="{page}">{title}</a></p>\n</body>\n</html>\n',
+        encoding="utf-8",
+    )
 
 
 def setup(app: Sphinx) -> dict:
     app.add_config_value("course_notebooks_branch", "", "html", types=[str])
-    app.add_node(HideCodeCellNode, override=True,
-                 html=(_visit_hidden_cell, lambda self, node: self.body.append("</details>\n")))
+    app.add_node(
+        HideCodeCellNode,
+        override=True,
+        html=(_visit_hidden_cell, lambda self, node: self.body.append("</details>\n")),
+    )
     app.add_css_file("cell-toggle.css")
     app.connect("build-finished", _front_door, priority=400)  # before sphinx-external-toc's
     # Late priority: after the theme has added its launch buttons.

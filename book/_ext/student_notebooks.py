@@ -22,6 +22,7 @@ Markup this does not know is left in place and named in a Sphinx warning, which 
 they are numbered in page order, so two builds write the same bytes.
 Tests: tests/test_book_student_notebooks.py.
 """
+
 from __future__ import annotations
 
 import ast
@@ -32,16 +33,17 @@ from pathlib import Path
 
 import nbformat
 import pybtex.database
+from citation_style import AuthorYearLabelStyle
 from jupyter_cache import get_cache
-from site_fixes import AuthorYearLabelStyle
 from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
 from sphinx.util import logging
 
 logger = logging.getLogger(__name__)
 ROLE = re.compile(r"\{(glue:text|glue:md|glue|doc|ref|numref|cite:p|cite:t)\}`([^`]*)`")
-FENCE = re.compile(r"^(:::+|```+)\{([\w:-]+)\}[ \t]*([^\n]*)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1[ \t]*$",
-                   re.M | re.S)
+FENCE = re.compile(
+    r"^(:::+|```+)\{([\w:-]+)\}[ \t]*([^\n]*)\n((?::[\w-]+:[^\n]*\n)*)(.*?)^\1[ \t]*$", re.M | re.S
+)
 LEFTOVER = re.compile(r"\{[\w:-]+\}`|^(:::|```)\{|^\([\w-]+\)=$", re.M)
 ADMONITIONS = {"important", "tip", "note", "warning", "hint", "seealso", "admonition"}
 
@@ -55,7 +57,9 @@ class _Page:
         glue = Path(app.outdir).parent / "jupyter_execute" / f"{docname}.glue.json"
         self.glue = json.loads(glue.read_text(encoding="utf-8")) if glue.is_file() else {}
         bib = pybtex.database.parse_file(Path(self.env.srcdir, app.config.bibtex_bibfiles[0]))
-        self.labels = dict(zip(bib.entries, AuthorYearLabelStyle().format_labels(bib.entries.values())))
+        self.labels = dict(
+            zip(bib.entries, AuthorYearLabelStyle().format_labels(bib.entries.values()))
+        )
         self.bibliography = next(key.docname for key in self.env.get_domain("cite").bibliographies)
 
     def url(self, docname: str, anchor: str = "") -> str:
@@ -77,14 +81,19 @@ class _Page:
         kind, text = match.groups()
         if kind.startswith("glue"):
             return self.glued(kind, text)
-        title, target = (re.fullmatch(r"(.*?)\s*<(.+)>", text) or re.fullmatch(r"()(.+)", text)).groups()
+        title, target = (
+            re.fullmatch(r"(.*?)\s*<(.+)>", text) or re.fullmatch(r"()(.+)", text)
+        ).groups()
         if kind == "doc":
             docname = str(Path(self.docname).parent / target).removesuffix(".md")
             return f"[{title or self.env.titles[docname].astext()}]({self.url(docname)})"
         if kind.startswith("cite"):  # (Rumelhart et al. 1986), or Rumelhart et al. (1986)
             labels = [self.labels[key.strip()] for key in text.split(",")]
-            cited = "; ".join(labels) if kind == "cite:p" else "; ".join(
-                re.sub(r" (\S+)$", r" (\1)", label) for label in labels)
+            cited = (
+                "; ".join(labels)
+                if kind == "cite:p"
+                else "; ".join(re.sub(r" (\S+)$", r" (\1)", label) for label in labels)
+            )
             return f"[{'(' + cited + ')' if kind == 'cite:p' else cited}]({self.url(self.bibliography)})"
         docname, anchor, section = self.env.domaindata["std"]["labels"].get(target, ("", "", ""))
         if not docname:
@@ -96,11 +105,17 @@ class _Page:
         options = dict(re.findall(r"^:([\w-]+):[ \t]*(.*)$", options, re.M))
         body = self.markdown(body.strip("\n"))
         if name == "dropdown":
-            return f"<details>\n<summary>{self.markdown(argument)}</summary>\n\n{body}\n\n</details>"
+            return (
+                f"<details>\n<summary>{self.markdown(argument)}</summary>\n\n{body}\n\n</details>"
+            )
         if name in ADMONITIONS:
             title = argument if name == "admonition" else name.capitalize()
-            return "\n".join(f"> {line}".rstrip() for line in [f"**{title}**", "", *body.splitlines()])
-        if name == "literalinclude":  # the options as the directive reads them, then Sphinx's reader
+            return "\n".join(
+                f"> {line}".rstrip() for line in [f"**{title}**", "", *body.splitlines()]
+            )
+        if (
+            name == "literalinclude"
+        ):  # the options as the directive reads them, then Sphinx's reader
             path = Path(self.env.srcdir, Path(self.docname).parent, argument).resolve()
             options = {k: LiteralInclude.option_spec[k](v or None) for k, v in options.items()}
             code, _ = LiteralIncludeReader(str(path), options, self.app.config).read()
@@ -129,19 +144,28 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
             cell.source = page.markdown(cell.source)
             leftover = LEFTOVER.search(cell.source)
             if leftover:
-                logger.warning(f"student_notebooks: MyST markup left in a cell of {docname}: "
-                               f"{leftover.group(0)!r}", location=docname)
+                logger.warning(
+                    f"student_notebooks: MyST markup left in a cell of {docname}: "
+                    f"{leftover.group(0)!r}",
+                    location=docname,
+                )
         if cell.cell_type == "code":
             cell.outputs = _merge_streams(cell.get("outputs", []))
         folded = {"hide-input": "source_hidden", "remove-output": "outputs_hidden"}
         cell.metadata["jupyter"] = {folded[t]: True for t in tags if t in folded}
         prompt = cell.metadata.get("mystnb", {}).get("code_prompt_show")
         if "remove-output" in tags:  # what the site folds away (Part B's results) stays folded
-            cells.append(nbformat.v4.new_markdown_cell(
-                "*The output of the next cell is folded: open it after you have predicted.*"))
+            cells.append(
+                nbformat.v4.new_markdown_cell(
+                    "*The output of the next cell is folded: open it after you have predicted.*"
+                )
+            )
         elif prompt and "hide-input" in tags:  # a folded cell's label on the site, as its note
-            cells.append(nbformat.v4.new_markdown_cell(
-                f"*The next cell is folded: {prompt.format(type='source')}.*"))
+            cells.append(
+                nbformat.v4.new_markdown_cell(
+                    f"*The next cell is folded: {prompt.format(type='source')}.*"
+                )
+            )
         cells.append(cell)
     repo, ref = app.config.html_theme_options.get("repository_url", ""), _commit(app)
     setup = nbformat.v4.new_code_cell(
@@ -149,10 +173,13 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
         "import importlib.util, subprocess, sys\n"
         'if importlib.util.find_spec("labcode") is None:\n'
         f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "labcode @ git+{repo}@{ref}"],\n'
-        "                   check=True)")
-    intro = nbformat.v4.new_markdown_cell(f"*[{app.env.titles[docname].astext()}]"
-                                          f"({page.url(docname)}), a page of the course book, "
-                                          "as a notebook.*")
+        "                   check=True)"
+    )
+    intro = nbformat.v4.new_markdown_cell(
+        f"*[{app.env.titles[docname].astext()}]"
+        f"({page.url(docname)}), a page of the course book, "
+        "as a notebook.*"
+    )
     executed.cells = [intro, setup, *cells]
     for index, cell in enumerate(executed.cells):
         cell["id"] = f"cell-{index}"
@@ -165,8 +192,12 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
 def _merge_streams(outputs: list) -> list:
     merged = []
     for out in outputs:
-        if (out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream"
-                and merged[-1].get("name") == out.get("name")):
+        if (
+            out.get("output_type") == "stream"
+            and merged
+            and merged[-1].get("output_type") == "stream"
+            and merged[-1].get("name") == out.get("name")
+        ):
             merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(out["text"])
         else:
             merged.append(out)
@@ -175,9 +206,14 @@ def _merge_streams(outputs: list) -> list:
 
 def _commit(app: Sphinx) -> str:
     """The commit the book is built from (labcode is installed at it), else the branch."""
-    run = subprocess.run(["git", "rev-parse", "HEAD"], cwd=app.srcdir, capture_output=True, text=True)
-    return run.stdout.strip() if run.returncode == 0 else app.config.html_theme_options.get(
-        "repository_branch", "main")
+    run = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=app.srcdir, capture_output=True, text=True
+    )
+    return (
+        run.stdout.strip()
+        if run.returncode == 0
+        else app.config.html_theme_options.get("repository_branch", "main")
+    )
 
 
 def _write(app: Sphinx, exception: Exception | None) -> None:

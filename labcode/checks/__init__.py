@@ -17,14 +17,24 @@ Example:
     >>> report.passed, report.diagnoses
     (True, [])
 """
-from .report import CaseResult, CheckReport, Diagnosis
-from .mistakes import DIAGNOSIS_CODES, MISTAKES, Mistake
+
 from .linear_backward import LINEAR_CASES, check_linear_backward
+from .mistakes import DIAGNOSIS_CODES, MISTAKES, Mistake
 from .mlp import MLP_BATCH_SIZES, MLP_CONFIGS, check_mlp
-from .training import TRAINING_HIDDEN, TRAINING_SAMPLES, TRAJECTORY_EPOCHS, check_training
+from .report import CaseResult, CheckReport, Diagnosis
+from .training import check_training
 
 __all__ = [
-    "CaseResult", "CheckReport", "DIAGNOSIS_CODES", "Diagnosis", "LINEAR_CASES", "MISTAKES",
-    "MLP_BATCH_SIZES", "MLP_CONFIGS", "Mistake", "check_linear_backward", "check_mlp",
+    "CaseResult",
+    "CheckReport",
+    "DIAGNOSIS_CODES",
+    "Diagnosis",
+    "LINEAR_CASES",
+    "MISTAKES",
+    "MLP_BATCH_SIZES",
+    "MLP_CONFIGS",
+    "Mistake",
+    "check_linear_backward",
+    "check_mlp",
     "check_training",
 ]

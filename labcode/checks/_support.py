@@ -2,6 +2,7 @@
 
 A student's function may raise, warn or return the wrong thing; nothing here re-raises.
 """
+
 from __future__ import annotations
 
 import functools
@@ -29,8 +30,9 @@ class Findings:
         if case is not None and case not in cases:
             cases.append(case)
 
-    def exception(self, exc: BaseException, case: str | None, what: str, hint: str = "",
-                  code: str = "raised") -> str:
+    def exception(
+        self, exc: BaseException, case: str | None, what: str, hint: str = "", code: str = "raised"
+    ) -> str:
         """Diagnose an exception (type, message and where it was raised) as ``code``, or as
         ``not_implemented``; return the short note for the case's row."""
         frames = traceback.extract_tb(exc.__traceback__)
@@ -51,6 +53,7 @@ def single_threaded(check: Callable[..., CheckReport]) -> Callable[..., CheckRep
     """Run a check on one intra-op thread, then restore the caller's setting: the tensors
     are tiny, and on a busy 2-core machine two spinning threads made a check 10-40 times
     slower than one."""
+
     @functools.wraps(check)
     def wrapper(*args, **kwargs) -> CheckReport:
         previous = torch.get_num_threads()
@@ -59,11 +62,14 @@ def single_threaded(check: Callable[..., CheckReport]) -> Callable[..., CheckRep
             return check(*args, **kwargs)
         finally:
             torch.set_num_threads(previous)
+
     return wrapper
 
 
 def callable_name(obj: object) -> str:
-    return getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
+    return (
+        getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
+    )
 
 
 def safe_call(fn: Callable, *args, **kwargs) -> tuple[object, BaseException | None, list[str]]:

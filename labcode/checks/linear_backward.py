@@ -4,6 +4,7 @@ Each case of :data:`LINEAR_CASES` is one random, non-square float64 problem. A w
 gradient is named by the catalogue (:mod:`~labcode.checks.mistakes`): the mistake whose
 plant, applied to autograd's answer, gives what the student returned.
 """
+
 from __future__ import annotations
 
 import time
@@ -12,8 +13,14 @@ from collections.abc import Callable
 import torch
 
 from .. import _validate
-from ..gradients import (GradientComparison, LinearProblem, autograd_linear_gradients,
-                         compare_gradients, default_tolerance, random_linear_problem)
+from ..gradients import (
+    GradientComparison,
+    LinearProblem,
+    autograd_linear_gradients,
+    compare_gradients,
+    default_tolerance,
+    random_linear_problem,
+)
 from ..seeding import seeded
 from ._support import Findings, callable_name, safe_call, single_threaded
 from .mistakes import MISTAKES
@@ -36,8 +43,11 @@ _RECOGNISED = [m for m in MISTAKES if m.check == "linear_backward" and m.recogni
 def _same(got: object, want: object) -> bool:
     if got is None or want is None:
         return got is want
-    return (isinstance(got, torch.Tensor) and got.shape == want.shape
-            and torch.allclose(got.to(want.dtype), want, rtol=1e-7, atol=1e-9))
+    return (
+        isinstance(got, torch.Tensor)
+        and got.shape == want.shape
+        and torch.allclose(got.to(want.dtype), want, rtol=1e-7, atol=1e-9)
+    )
 
 
 def _scale(got: torch.Tensor, ref: torch.Tensor) -> float:
@@ -76,10 +86,15 @@ def _recognise(got: list, ref: tuple, wrong: list[int], p: LinearProblem) -> lis
 def _info(p: LinearProblem, ref: tuple, k: int = 0, g: object = None) -> dict:
     """What a message may name about gradient ``k`` (``g``, what the student returned)."""
     both = isinstance(g, torch.Tensor) and ref[k] is not None
-    return dict(name=_NAMES[k], of=_OF[k], M=p.grad_output.numel() // p.weight.shape[0],
-                N0=p.x.shape[0], got=tuple(g.shape) if both else None,
-                want=None if ref[k] is None else tuple(ref[k].shape),
-                scale=_scale(g, ref[k]) if both else float("nan"))
+    return dict(
+        name=_NAMES[k],
+        of=_OF[k],
+        M=p.grad_output.numel() // p.weight.shape[0],
+        N0=p.x.shape[0],
+        got=tuple(g.shape) if both else None,
+        want=None if ref[k] is None else tuple(ref[k].shape),
+        scale=_scale(g, ref[k]) if both else float("nan"),
+    )
 
 
 def _returned(result: object) -> str:
@@ -90,8 +105,9 @@ def _returned(result: object) -> str:
     return _validate.describe(result)
 
 
-def _gradient(k: int, g: object, want: torch.Tensor | None,
-              add: Callable) -> tuple[str, GradientComparison | None, bool]:
+def _gradient(
+    k: int, g: object, want: torch.Tensor | None, add: Callable
+) -> tuple[str, GradientComparison | None, bool]:
     """Gradient ``k``'s cell, its comparison, and whether its values are wrong (for
     :func:`_recognise`); ``add`` diagnoses what is wrong with it besides its values."""
     if want is None or not isinstance(g, torch.Tensor):
@@ -119,8 +135,9 @@ def _gradient(k: int, g: object, want: torch.Tensor | None,
     return f"{c.max_abs_error:.1e} / {c.max_rel_error:.1e}", c, not c.passed
 
 
-def _check_case(fn: Callable, index: int, findings: Findings, tied: dict,
-                raised: list) -> CaseResult:
+def _check_case(
+    fn: Callable, index: int, findings: Findings, tied: dict, raised: list
+) -> CaseResult:
     """One row of :func:`check_linear_backward`: ``fn`` on the problem ``LINEAR_CASES[index]``."""
     batch_shape, d_in, d_out, has_bias = LINEAR_CASES[index]
     name = f"x {(*batch_shape, d_in)}, weight {(d_out, d_in)}, {'bias' if has_bias else 'no bias'}"
@@ -139,8 +156,11 @@ def _check_case(fn: Callable, index: int, findings: Findings, tied: dict,
         raised.append((name, exc, len(batch_shape) > 1))
         codes.append(f"raised {type(exc).__name__}")
     elif not isinstance(result, (tuple, list)) or len(result) != 3:
-        add("wrong_return", detail="linear_backward must return three values, (grad_input, "
-            f"grad_weight, grad_bias), got {_returned(result)}.")
+        add(
+            "wrong_return",
+            detail="linear_backward must return three values, (grad_input, "
+            f"grad_weight, grad_bias), got {_returned(result)}.",
+        )
     else:
         got = [g.detach() if isinstance(g, torch.Tensor) else g for g in result]
         for k in range(3):
@@ -188,8 +208,12 @@ def check_linear_backward(fn: Callable) -> CheckReport:
         >>> check_linear_backward(linear_backward).passed
         True
     """
-    _validate.student_code("fn", fn, "a function fn(grad_output, x, weight, bias) that returns "
-                           "(grad_input, grad_weight, grad_bias)")
+    _validate.student_code(
+        "fn",
+        fn,
+        "a function fn(grad_output, x, weight, bias) that returns "
+        "(grad_input, grad_weight, grad_bias)",
+    )
     start, findings = time.perf_counter(), Findings("linear_backward")
     tied: dict[str, list] = {}  # case -> the mistakes that fit it equally well
     raised: list[tuple[str, BaseException, bool]] = []  # (case, exception, several batch dims)
@@ -202,11 +226,18 @@ def check_linear_backward(fn: Callable) -> CheckReport:
         hint = ""
         if name.endswith("no bias") and "NoneType" in str(exc):
             hint = "This case has no bias (bias is None): then return None for grad_bias and do not use bias."
-        findings.exception(exc, name, f"{callable_name(fn)}(grad_output, x, weight, bias)", hint,
-                           "batch_dimensions" if only_batched else "raised")
+        findings.exception(
+            exc,
+            name,
+            f"{callable_name(fn)}(grad_output, x, weight, bias)",
+            hint,
+            "batch_dimensions" if only_batched else "raised",
+        )
     report = findings.report(f"check_linear_backward({callable_name(fn)})", cases, start)
-    report.notes.append("Cells show max abs error / max rel error against autograd, float64; "
-                        "a case passes when every element is within rtol = atol = 1e-7.")
+    report.notes.append(
+        "Cells show max abs error / max rel error against autograd, float64; "
+        "a case passes when every element is within rtol = atol = 1e-7."
+    )
     return report
 
 

@@ -67,8 +67,11 @@ def _zero_input(r: list, p) -> list:
 
 
 def _two_d_formulas(r: list, p) -> list:  # the 2-D formulas, as they are
-    return [p.grad_output @ p.weight, p.grad_output.T @ p.x,
-            None if p.bias is None else p.grad_output.sum(0)]
+    return [
+        p.grad_output @ p.weight,
+        p.grad_output.T @ p.x,
+        None if p.bias is None else p.grad_output.sum(0),
+    ]
 
 
 def _uses_missing_bias(r: list, p) -> list:
@@ -111,9 +114,23 @@ def _layers_in_a_list(M):
 
 
 # ---- plants of check_training: plant(model, X, y, epochs, lr) -> a wrong loop
-def _loop(model, X, y, epochs, lr, *, zero_grad=True, step=True, optimizer="adam",
-          maximize=False, zero_between=False, batch=None, new_model=False, steps=None,
-          lr_times=1):
+def _loop(
+    model,
+    X,
+    y,
+    epochs,
+    lr,
+    *,
+    zero_grad=True,
+    step=True,
+    optimizer="adam",
+    maximize=False,
+    zero_between=False,
+    batch=None,
+    new_model=False,
+    steps=None,
+    lr_times=1,
+):
     """A full-batch (or minibatch) training loop, with the usual mistakes as switches."""
     model = MLP(2, [16, 16], 2) if new_model else model
     optim = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer]

@@ -6,6 +6,7 @@ per layer in the sizes asked for, logits of
 shape ``(N, C)``, a nonlinearity (it must not be affine), and gradients that reach every
 parameter.
 """
+
 from __future__ import annotations
 
 import copy
@@ -21,8 +22,11 @@ from ._support import Findings, callable_name, safe_call, single_threaded
 from .report import CaseResult, CheckReport
 
 #: The models ``check_mlp`` builds: ``(in_features, hidden_features, out_features)``.
-MLP_CONFIGS: tuple[tuple[int, tuple[int, ...], int], ...] = ((2, (16,), 2), (3, (8, 5), 4),
-                                                             (5, (7, 6, 4), 3))
+MLP_CONFIGS: tuple[tuple[int, tuple[int, ...], int], ...] = (
+    (2, (16,), 2),
+    (3, (8, 5), 4),
+    (5, (7, 6, 4), 3),
+)
 #: Batch sizes of the forward passes whose output shape is checked (a batch of one included).
 MLP_BATCH_SIZES = (1, 7, 32)
 
@@ -49,12 +53,24 @@ def _affine_error(model: nn.Module, d_in: int, dtype: torch.dtype, seed: int) ->
     with torch.no_grad():
         f1, f2 = model(x1), model(x2)
         scale = max(f1.abs().max().item(), f2.abs().max().item(), 1e-12)
-        return max((model(a * x1 + (1 - a) * x2) - (a * f1 + (1 - a) * f2)).abs().max().item()
-                   for a in (0.3, -1.5)) / scale
+        return (
+            max(
+                (model(a * x1 + (1 - a) * x2) - (a * f1 + (1 - a) * f2)).abs().max().item()
+                for a in (0.3, -1.5)
+            )
+            / scale
+        )
 
 
-def _check_model(model_class: Callable, call: str, index: int, d_in: int, hidden: tuple[int, ...],
-                 n_out: int, findings: Findings) -> CaseResult:
+def _check_model(
+    model_class: Callable,
+    call: str,
+    index: int,
+    d_in: int,
+    hidden: tuple[int, ...],
+    n_out: int,
+    findings: Findings,
+) -> CaseResult:
     """One row of :func:`check_mlp`: build ``call`` and probe it as a black box. A cell shows
     what was found, or the code of the mistake seen there."""
     cells = {"module": "—", "output (N, C)": "—", "nonlinear": "—", "gradients": "—"}
@@ -73,8 +89,13 @@ def _check_model(model_class: Callable, call: str, index: int, d_in: int, hidden
 
     model, exc, _ = safe_call(model_class, d_in, list(hidden), n_out)
     if exc is not None:
-        return raised(exc, f"building {call}", "module", "check_mlp builds model_class(in_features, "
-                      "hidden_features, out_features), with hidden_features a list of widths.")
+        return raised(
+            exc,
+            f"building {call}",
+            "module",
+            "check_mlp builds model_class(in_features, "
+            "hidden_features, out_features), with hidden_features a list of widths.",
+        )
     if not isinstance(model, nn.Module):
         return add("not_a_module", "module", detail=_validate.describe(model))
     params = dict(model.named_parameters())
@@ -92,10 +113,19 @@ def _check_model(model_class: Callable, call: str, index: int, d_in: int, hidden
         if not isinstance(out, torch.Tensor):
             return add("wrong_output", column, detail=_validate.describe(out))
         if tuple(out.shape) != (n, n_out):
-            return add("wrong_shape", column, x=(n, d_in), got=tuple(out.shape), want=(n, n_out),
-                       detail=" It is transposed." if tuple(out.shape) == (n_out, n) else
-                       " One number per sample: return one logit per class, not the predicted "
-                       "class or a squeezed output." if out.numel() == n else "")
+            return add(
+                "wrong_shape",
+                column,
+                x=(n, d_in),
+                got=tuple(out.shape),
+                want=(n, n_out),
+                detail=" It is transposed."
+                if tuple(out.shape) == (n_out, n)
+                else " One number per sample: return one logit per class, not the predicted "
+                "class or a squeezed output."
+                if out.numel() == n
+                else "",
+            )
         if not torch.isfinite(out).all():
             return add("not_finite", column)
     cells[column] = "ok for N = " + ", ".join(map(str, MLP_BATCH_SIZES))
@@ -106,10 +136,15 @@ def _check_model(model_class: Callable, call: str, index: int, d_in: int, hidden
 
     # A nonlinearity: in float64 if the model allows (an affine map is then exact to ~1e-15).
     try:
-        error, threshold = _affine_error(copy.deepcopy(model).double(), d_in, torch.float64,
-                                         200 + index), 1e-6
+        error, threshold = (
+            _affine_error(copy.deepcopy(model).double(), d_in, torch.float64, 200 + index),
+            1e-6,
+        )
     except Exception:
-        error, threshold = safe_call(_affine_error, model, d_in, torch.float32, 200 + index)[0], 1e-3
+        error, threshold = (
+            safe_call(_affine_error, model, d_in, torch.float32, 200 + index)[0],
+            1e-3,
+        )
     if error is not None and error < threshold:
         add("no_nonlinearity", "nonlinear", error=error)
     else:
@@ -117,26 +152,41 @@ def _check_model(model_class: Callable, call: str, index: int, d_in: int, hidden
 
     # Gradients, in training mode and the model's own dtype.
     model.train()
-    x, y = torch.randn(8, d_in, generator=generator), torch.randint(0, n_out, (8,), generator=generator)
+    x, y = (
+        torch.randn(8, d_in, generator=generator),
+        torch.randint(0, n_out, (8,), generator=generator),
+    )
     out, exc, _ = safe_call(model, x)
     if exc is not None:
         return raised(exc, "the forward pass in training mode", "gradients")
     if not out.requires_grad:
-        return add("no_gradient", "gradients", detail="The output does not require grad, so no "
-                   "parameter can get a gradient: forward breaks the autograd graph (torch.no_grad(), "
-                   ".detach(), .item(), .numpy() or torch.tensor(...) on an intermediate result).")
+        return add(
+            "no_gradient",
+            "gradients",
+            detail="The output does not require grad, so no "
+            "parameter can get a gradient: forward breaks the autograd graph (torch.no_grad(), "
+            ".detach(), .item(), .numpy() or torch.tensor(...) on an intermediate result).",
+        )
     stray = [t for t in _graph_leaves(out) if all(t is not p for p in params.values())]
     if stray:
-        add("unregistered_parameter", "gradients", n=len(stray),
-            shapes=", ".join(str(tuple(t.shape)) for t in stray[:4]))
+        add(
+            "unregistered_parameter",
+            "gradients",
+            n=len(stray),
+            shapes=", ".join(str(tuple(t.shape)) for t in stray[:4]),
+        )
     _, exc, _ = safe_call(lambda: nn.functional.cross_entropy(out, y).backward())
     if exc is not None:
         return raised(exc, "backward through the model", "gradients")
     missing = [name for name, p in params.items() if p.requires_grad and p.grad is None]
     if missing:
-        add("no_gradient", "gradients", detail=f"No gradient reached {', '.join(missing)}: these "
+        add(
+            "no_gradient",
+            "gradients",
+            detail=f"No gradient reached {', '.join(missing)}: these "
             "parameters are created in __init__ but not used in forward (or only through a "
-            "detached path).")
+            "detached path).",
+        )
     elif not stray:
         cells["gradients"] = f"ok, all {len(params)} tensors"
     widths = (d_in, *hidden, n_out)
@@ -172,14 +222,28 @@ def check_mlp(model_class: Callable[..., nn.Module]) -> CheckReport:
         >>> check_mlp(MLP).passed
         True
     """
-    _validate.student_code("model_class", model_class, "a class called as model_class("
-                           "in_features, hidden_features, out_features)", "MLP", (nn.Module,))
+    _validate.student_code(
+        "model_class",
+        model_class,
+        "a class called as model_class(in_features, hidden_features, out_features)",
+        "MLP",
+        (nn.Module,),
+    )
     start, findings, cases = time.perf_counter(), Findings("mlp"), []
     cls = callable_name(model_class)
     for index, (d_in, hidden, n_out) in enumerate(MLP_CONFIGS):
         with seeded(index):  # an init or dropout draws the same numbers on every run
-            cases.append(_check_model(model_class, f"{cls}({d_in}, {list(hidden)}, {n_out})", index,
-                                      d_in, hidden, n_out, findings))
+            cases.append(
+                _check_model(
+                    model_class,
+                    f"{cls}({d_in}, {list(hidden)}, {n_out})",
+                    index,
+                    d_in,
+                    hidden,
+                    n_out,
+                    findings,
+                )
+            )
     return findings.report(f"check_mlp({cls})", cases, start)
 
 

@@ -8,6 +8,7 @@ Example:
     >>> report.passed, report.codes
     (True, [])
 """
+
 from __future__ import annotations
 
 import html
@@ -66,27 +67,55 @@ class CheckReport:
     def _parts(self) -> tuple[str, str, list[str], list[list[str]], list[str]]:
         """The verdict, the counts, the table's header and rows, and the diagnoses' lines."""
         n = len(self.diagnoses)
-        counts = (f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed, "
-                  f"{n} diagnos{'is' if n == 1 else 'es'}")
+        counts = (
+            f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed, "
+            f"{n} diagnos{'is' if n == 1 else 'es'}"
+        )
         columns = list(dict.fromkeys(column for c in self.cases for column, _ in c.cells))
-        rows = [[c.name, "PASS" if c.passed else "FAIL", *(dict(c.cells).get(k, "") for k in columns),
-                 c.note] for c in self.cases]
+        rows = [
+            [
+                c.name,
+                "PASS" if c.passed else "FAIL",
+                *(dict(c.cells).get(k, "") for k in columns),
+                c.note,
+            ]
+            for c in self.cases
+        ]
         every = {c.name for c in self.cases}
-        seen = [" Seen in every case." if len(every) > 1 and set(d.cases) == every else
-                f" Seen in: {'; '.join(d.cases)}." if d.cases else "" for d in self.diagnoses]
-        return ("PASS" if self.passed else "FAIL", counts, ["case", "result", *columns, "note"],
-                rows, seen)
+        seen = [
+            " Seen in every case."
+            if len(every) > 1 and set(d.cases) == every
+            else f" Seen in: {'; '.join(d.cases)}."
+            if d.cases
+            else ""
+            for d in self.diagnoses
+        ]
+        return (
+            "PASS" if self.passed else "FAIL",
+            counts,
+            ["case", "result", *columns, "note"],
+            rows,
+            seen,
+        )
 
     def __str__(self) -> str:
         verdict, counts, header, rows, seen = self._parts()
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
         table = [header, ["-" * w for w in widths] + ["----"], *rows]
-        lines = [f"{self.title}: {verdict} ({counts})", "",
-                 *("  ".join([*(v.ljust(w) for v, w in zip(r, widths)), r[-1]]).rstrip() for r in table)]
+        lines = [
+            f"{self.title}: {verdict} ({counts})",
+            "",
+            *("  ".join([*(v.ljust(w) for v, w in zip(r, widths)), r[-1]]).rstrip() for r in table),
+        ]
         if self.diagnoses:
-            lines += ["", "Diagnoses:", *(f"  - [{d.code}] {d.message}{where}"
-                                          for d, where in zip(self.diagnoses, seen))]
-        return "\n".join(lines + (["", "Notes:", *(f"  - {n}" for n in self.notes)] if self.notes else []))
+            lines += [
+                "",
+                "Diagnoses:",
+                *(f"  - [{d.code}] {d.message}{where}" for d, where in zip(self.diagnoses, seen)),
+            ]
+        return "\n".join(
+            lines + (["", "Notes:", *(f"  - {n}" for n in self.notes)] if self.notes else [])
+        )
 
     def __repr__(self) -> str:
         verdict, counts, *_ = self._parts()
@@ -97,22 +126,37 @@ class CheckReport:
         esc, td = html.escape, '<td style="text-align:left; padding:2px 8px; vertical-align:top">'
 
         def mark(text: str) -> str:  # PASS and FAIL in their colours, the rest escaped
-            return f'<strong style="color:{_COLOURS[text]}">{text}</strong>' if text in _COLOURS \
+            return (
+                f'<strong style="color:{_COLOURS[text]}">{text}</strong>'
+                if text in _COLOURS
                 else esc(text)
+            )
 
-        out = ['<div class="labcode-check-report">',
-               f"<p><strong>{esc(self.title)}</strong>: {mark(verdict)} &mdash; {esc(counts)}</p>",
-               '<div style="overflow-x:auto" tabindex="0"><table>',
-               "<thead><tr>" + "".join(f"<th{td[3:]}{esc(h)}</th>" for h in header) + "</tr></thead>",
-               "<tbody>", *("<tr>" + "".join(f"{td}{mark(v)}</td>" for v in r) + "</tr>" for r in rows),
-               "</tbody></table></div>"]
+        out = [
+            '<div class="labcode-check-report">',
+            f"<p><strong>{esc(self.title)}</strong>: {mark(verdict)} &mdash; {esc(counts)}</p>",
+            '<div style="overflow-x:auto" tabindex="0"><table>',
+            "<thead><tr>" + "".join(f"<th{td[3:]}{esc(h)}</th>" for h in header) + "</tr></thead>",
+            "<tbody>",
+            *("<tr>" + "".join(f"{td}{mark(v)}</td>" for v in r) + "</tr>" for r in rows),
+            "</tbody></table></div>",
+        ]
         if self.diagnoses:
-            out += ["<p><strong>Diagnoses</strong></p><ul>", *(
-                f"<li><code>{esc(d.code)}</code>: {esc(d.message)}"
-                f"{f' <em>{esc(where.strip())}</em>' if where else ''}</li>"
-                for d, where in zip(self.diagnoses, seen)), "</ul>"]
+            out += [
+                "<p><strong>Diagnoses</strong></p><ul>",
+                *(
+                    f"<li><code>{esc(d.code)}</code>: {esc(d.message)}"
+                    f"{f' <em>{esc(where.strip())}</em>' if where else ''}</li>"
+                    for d, where in zip(self.diagnoses, seen)
+                ),
+                "</ul>",
+            ]
         if self.notes:
-            out += ["<p><strong>Notes</strong></p><ul>", *(f"<li>{esc(n)}</li>" for n in self.notes), "</ul>"]
+            out += [
+                "<p><strong>Notes</strong></p><ul>",
+                *(f"<li>{esc(n)}</li>" for n in self.notes),
+                "</ul>",
+            ]
         return "\n".join(out + ["</div>"])
 
 

@@ -6,6 +6,7 @@ test: that it runs, takes a backward pass per epoch, clears gradients before eac
 accuracy. A short run is also compared with reference loops (``labcode.train`` with and
 without ``zero_grad``) as a second piece of evidence.
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,9 +32,13 @@ from .report import CaseResult, CheckReport
 TRAINING_HIDDEN, TRAINING_SAMPLES = (16, 16), 200
 #: Epochs of the short runs whose parameters are compared with the reference loops.
 TRAJECTORY_EPOCHS = 3
-_REFERENCES = {f"labcode.train(optimizer={o!r}){without}": functools.partial(
-    train if not without else functools.partial(_loop, zero_grad=False), optimizer=o)
-    for o in ("adam", "sgd") for without in ("", " without zero_grad")}
+_REFERENCES = {
+    f"labcode.train(optimizer={o!r}){without}": functools.partial(
+        train if not without else functools.partial(_loop, zero_grad=False), optimizer=o
+    )
+    for o in ("adam", "sgd")
+    for without in ("", " without zero_grad")
+}
 
 
 def _parameters(model: nn.Module) -> torch.Tensor:
@@ -55,9 +60,11 @@ def _trajectory(train_fn: Callable, model0: nn.Module, X, y, lr: float, seed: in
 
 
 #: What ``retain_graph=True`` adds when the loss is computed once, outside the loop.
-RETAIN_GRAPH_HINT = ("This is the follow-up of computing the loss once, outside the loop: "
-                     "retain_graph=True keeps that graph, but optimizer.step() changes in place "
-                     "the weights it saved, so the next backward finds them modified.")
+RETAIN_GRAPH_HINT = (
+    "This is the follow-up of computing the loss once, outside the loop: "
+    "retain_graph=True keeps that graph, but optimizer.step() changes in place "
+    "the weights it saved, so the next backward finds them modified."
+)
 
 
 def _backward_twice(exc: BaseException, n_passes: int) -> str | None:
@@ -73,9 +80,63 @@ def _backward_twice(exc: BaseException, n_passes: int) -> str | None:
     return None
 
 
+def _watched_run(
+    train_fn: Callable, model: nn.Module, X, y, epochs: int, lr: float, seed: int
+) -> tuple[object, BaseException | None, int, list]:
+    """Run ``train_fn`` on ``model``, looking at each ``p.grad`` just before a backward pass
+    adds to it: ``(returned, exception, backward passes, stale gradients found)``."""
+    passes, stale = dict.fromkeys(dict(model.named_parameters()), 0), []
+
+    def watch(pname: str, param: torch.Tensor) -> Callable:
+        def hook(grad: torch.Tensor) -> None:
+            passes[pname] += 1
+            if param.grad is not None and param.grad.abs().max().item() > 0:
+                stale.append((passes[pname], pname, param.grad.abs().max().item()))
+
+        return hook
+
+    handles = [p.register_hook(watch(n, p)) for n, p in model.named_parameters()]
+    with seeded(seed):  # a loop that draws random numbers gets the same run every time
+        returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
+    for handle in handles:
+        handle.remove()
+    return returned, exc, max(passes.values()), stale
+
+
+def _accuracy_advice(match: str | None, findings: Findings) -> str:
+    """What to do about a low accuracy: the advice follows what the loop did."""
+    if match == "labcode.train(optimizer='sgd')":
+        return (
+            "Your loop takes plain SGD steps, which need a larger learning rate than Adam: "
+            "run check_training(train, lr=0.5)."
+        )
+    if findings.found:
+        return "Fix the mistakes above first: they explain it."
+    return "Train longer, or with a larger learning rate (plain SGD needs about lr=0.5)."
+
+
+def _trajectory_row(match: str | None, exc: BaseException | None) -> tuple[str, str]:
+    """The value and note of the row that compares a short run with the reference loops."""
+    if exc is not None:
+        return "not compared", f"a {TRAJECTORY_EPOCHS}-epoch run raised {type(exc).__name__}"
+    if match is not None:
+        return f"match {match}", ""
+    return "match no reference loop", (
+        "not an error by itself (minibatches, momentum or "
+        "another optimizer differ from the references); the "
+        "other rows decide"
+    )
+
+
 @single_threaded
-def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
-                   min_accuracy: float = 0.9, seed: int = 0) -> CheckReport:
+def check_training(
+    train_fn: Callable,
+    *,
+    epochs: int = 300,
+    lr: float = 0.01,
+    min_accuracy: float = 0.9,
+    seed: int = 0,
+) -> CheckReport:
     """Check a training function: it learns, and it clears gradients every step.
 
     ``train_fn`` is called as ``train_fn(model, X, y, epochs=epochs, lr=lr)``, like
@@ -109,12 +170,28 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
         >>> check_training(train).passed
         True
     """
-    _validate.student_code("train_fn", train_fn, "a function train_fn(model, X, y, epochs, lr) "
-                           "that trains model in place", "train", (History, list, tuple, dict), (nn.Module,))
+    _validate.student_code(
+        "train_fn",
+        train_fn,
+        "a function train_fn(model, X, y, epochs, lr) that trains model in place",
+        "train",
+        (History, list, tuple, dict),
+        (nn.Module,),
+    )
     epochs, lr = _validate.positive_int("epochs", epochs), _validate.positive_float("lr", lr)
-    min_accuracy, seed = _validate.fraction("min_accuracy", min_accuracy), _validate.integer("seed", seed)
-    start, findings, rows, name = time.perf_counter(), Findings("training"), [], callable_name(train_fn)
-    (X, y), (X_test, y_test) = (make_moons(TRAINING_SAMPLES, noise=0.1, seed=seed + i) for i in (0, 1))
+    min_accuracy, seed = (
+        _validate.fraction("min_accuracy", min_accuracy),
+        _validate.integer("seed", seed),
+    )
+    start, findings, rows, name = (
+        time.perf_counter(),
+        Findings("training"),
+        [],
+        callable_name(train_fn),
+    )
+    (X, y), (X_test, y_test) = (
+        make_moons(TRAINING_SAMPLES, noise=0.1, seed=seed + i) for i in (0, 1)
+    )
     with seeded(seed):
         model0 = MLP(2, list(TRAINING_HIDDEN), 2)
     call = f"{name}(model, X, y, epochs={epochs}, lr={lr:g})"
@@ -126,44 +203,38 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
     model = copy.deepcopy(model0)
     with torch.no_grad():
         loss_before = nn.functional.cross_entropy(model(X), y).item()
-    passes, stale = dict.fromkeys(dict(model.named_parameters()), 0), []
-
-    def watch(pname: str, param: torch.Tensor) -> Callable:
-        def hook(grad: torch.Tensor) -> None:
-            passes[pname] += 1
-            if param.grad is not None and param.grad.abs().max().item() > 0:
-                stale.append((passes[pname], pname, param.grad.abs().max().item()))
-        return hook
-
-    handles = [p.register_hook(watch(n, p)) for n, p in model.named_parameters()]
-    with seeded(seed):  # a loop that draws random numbers gets the same run every time
-        returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
-    for handle in handles:
-        handle.remove()
-    twice = None if exc is None else _backward_twice(exc, max(passes.values()))
+    returned, exc, n_passes, stale = _watched_run(train_fn, model, X, y, epochs, lr, seed)
+    twice = None if exc is None else _backward_twice(exc, n_passes)
     if exc is None:
         note = ""
     elif twice is not None:
         note = findings.exception(exc, None, call, twice, code="backward_twice")
     else:
-        note = findings.exception(exc, None, call, "check_training calls train_fn(model, X, y, "
-                                  "epochs=..., lr=...).")
+        note = findings.exception(
+            exc, None, call, "check_training calls train_fn(model, X, y, epochs=..., lr=...)."
+        )
     row(f"runs: {call}", exc is None, "ok" if exc is None else "raised", note)
     if exc is not None:
         return findings.report(f"check_training({name})", rows, start)
     match, trajectory_exc = _trajectory(train_fn, model0, X, y, lr, seed)
 
-    n_passes = max(passes.values())
     if n_passes < epochs:
         findings.add("no_backward" if n_passes == 0 else "too_few_steps", n=n_passes, epochs=epochs)
     row("backward passes (at least one per epoch)", n_passes >= epochs, str(n_passes))
     if stale:
-        findings.add("zero_grad_missing", detail=f"before backward pass {stale[0][0]}, {stale[0][1]}"
-                     f".grad still held an earlier gradient (max |grad| {stale[0][2]:.2e})")
-    if n_passes:
-        row("gradients cleared before each backward pass", not stale,
-            f"stale in {len({s[0] for s in stale})} of {n_passes} passes" if stale else
-            f"all {n_passes} passes")
+        findings.add(
+            "zero_grad_missing",
+            detail=f"before backward pass {stale[0][0]}, {stale[0][1]}"
+            f".grad still held an earlier gradient (max |grad| {stale[0][2]:.2e})",
+        )
+    if n_passes and stale:
+        row(
+            "gradients cleared before each backward pass",
+            False,
+            f"stale in {len({s[0] for s in stale})} of {n_passes} passes",
+        )
+    elif n_passes:
+        row("gradients cleared before each backward pass", True, f"all {n_passes} passes")
     changed = not torch.equal(_parameters(model0), _parameters(model))
     if n_passes and not changed:
         findings.add("no_update")
@@ -171,36 +242,55 @@ def check_training(train_fn: Callable, *, epochs: int = 300, lr: float = 0.01,
 
     with torch.no_grad():
         loss_after = nn.functional.cross_entropy(model(X), y).item()
-    if not math.isfinite(loss_after) or loss_after >= loss_before:
-        findings.add("loss_not_decreasing" if math.isfinite(loss_after) else "not_finite",
-                     before=loss_before, after=loss_after, loss=loss_after)
-    row("training loss decreases (before -> after training)", loss_after < loss_before,
-        f"{loss_before:.4f} -> {loss_after:.4f}")
+    if not math.isfinite(loss_after):
+        findings.add("not_finite", loss=loss_after)
+    elif loss_after >= loss_before:
+        findings.add("loss_not_decreasing", before=loss_before, after=loss_after)
+    row(
+        "training loss decreases (before -> after training)",
+        loss_after < loss_before,
+        f"{loss_before:.4f} -> {loss_after:.4f}",
+    )
     test_accuracy = accuracy(model, X_test, y_test) if math.isfinite(loss_after) else 0.0
     if test_accuracy < min_accuracy:  # the advice follows what the loop did
-        findings.add("low_accuracy", accuracy=test_accuracy, target=min_accuracy, epochs=epochs,
-                     lr=lr, detail="Your loop takes plain SGD steps, which need a larger learning "
-                     "rate than Adam: run check_training(train, lr=0.5)."
-                     if match == "labcode.train(optimizer='sgd')" else
-                     "Fix the mistakes above first: they explain it." if findings.found else
-                     "Train longer, or with a larger learning rate (plain SGD needs about lr=0.5).")
-    row(f"held-out accuracy >= {min_accuracy:.0%}", test_accuracy >= min_accuracy, f"{test_accuracy:.1%}")
+        findings.add(
+            "low_accuracy",
+            accuracy=test_accuracy,
+            target=min_accuracy,
+            epochs=epochs,
+            lr=lr,
+            detail=_accuracy_advice(match, findings),
+        )
+    row(
+        f"held-out accuracy >= {min_accuracy:.0%}",
+        test_accuracy >= min_accuracy,
+        f"{test_accuracy:.1%}",
+    )
 
     # Second evidence: the parameters after a short run, against the reference loops.
     accumulates = match is not None and match.endswith("without zero_grad")
     if accumulates and "zero_grad_missing" not in findings.found:
-        findings.add("zero_grad_missing", detail=f"after {TRAJECTORY_EPOCHS} epochs the parameters "
-                     f"match {match} (and not the loop with zero_grad)")
-    row(f"parameters after {TRAJECTORY_EPOCHS} epochs", not accumulates, "not compared"
-        if trajectory_exc else f"match {match}" if match else "match no reference loop",
-        f"a {TRAJECTORY_EPOCHS}-epoch run raised {type(trajectory_exc).__name__}" if trajectory_exc
-        else "" if match else "not an error by itself (minibatches, momentum or another optimizer "
-        "differ from the references); the other rows decide")
+        findings.add(
+            "zero_grad_missing",
+            detail=f"after {TRAJECTORY_EPOCHS} epochs the parameters "
+            f"match {match} (and not the loop with zero_grad)",
+        )
+    row(
+        f"parameters after {TRAJECTORY_EPOCHS} epochs",
+        not accumulates,
+        *_trajectory_row(match, trajectory_exc),
+    )
     report = findings.report(f"check_training({name})", rows, start)
     losses = getattr(returned, "loss", returned)
-    if isinstance(losses, (list, tuple)) and losses and all(isinstance(v, (int, float)) for v in losses):
-        report.notes.append(f"your function returned {len(losses)} losses: its own record, taken "
-                            "during training; the row above measures the loss before and after it.")
+    if (
+        isinstance(losses, (list, tuple))
+        and losses
+        and all(isinstance(v, (int, float)) for v in losses)
+    ):
+        report.notes.append(
+            f"your function returned {len(losses)} losses: its own record, taken "
+            "during training; the row above measures the loss before and after it."
+        )
     return report
 
 

@@ -1,5 +1,6 @@
 """The planted mistakes of the tests: the catalogue's own (labcode.checks.mistakes), one
 wrong function or class per plant. There is no second list of mistakes here."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,12 @@ FAST = {"epochs": 120, "lr": 0.02}
 
 def plants(check: str) -> list:
     """``pytest.param(mistake, wrong_function)`` for every plant of ``check``'s mistakes."""
-    return [pytest.param(m, fn, id=f"{m.code}-{i}")
-            for m in MISTAKES if m.check == check for i, fn in enumerate(planted(m))]
+    return [
+        pytest.param(m, fn, id=f"{m.code}-{i}")
+        for m in MISTAKES
+        if m.check == check
+        for i, fn in enumerate(planted(m))
+    ]
 
 
 def plant(code: str, check: str, index: int = 0):

@@ -1,14 +1,15 @@
 """labcode.checks.linear_backward: the reference passes; every planted mistake of the
 catalogue gets exactly its own diagnosis, and the messages say what to change."""
+
 from __future__ import annotations
 
 import pytest
 import torch
+from _planted import assert_diagnosed_as, plant, plants, under_two_caller_seeds
 
 import labcode
 from labcode.checks import LINEAR_CASES, check_linear_backward
 from labcode.checks import linear_backward as linear_backward_check
-from _planted import assert_diagnosed_as, plant, plants, under_two_caller_seeds
 
 
 def test_reference_linear_backward_passes_every_case():
@@ -90,14 +91,17 @@ def test_wrong_sign_says_what_to_change():
 
 
 def test_wrong_return_messages_say_what_came_back():
-    two, one, none, arrays = (check_linear_backward(plant("wrong_return", "linear_backward", i))
-                              for i in range(4))
+    two, one, none, arrays = (
+        check_linear_backward(plant("wrong_return", "linear_backward", i)) for i in range(4)
+    )
     assert "got 2 values" in two.diagnoses[0].message
     assert "return statement missing" in none.diagnoses[0].message
     assert "ndarray" in arrays.diagnoses[0].message
 
 
-@pytest.mark.parametrize("bad", [None, 3, "linear_backward", labcode.MLP(2, [2], 2).layers[0].weight])
+@pytest.mark.parametrize(
+    "bad", [None, 3, "linear_backward", labcode.MLP(2, [2], 2).layers[0].weight]
+)
 def test_check_linear_backward_rejects_non_callables(bad):
     with pytest.raises(TypeError, match="fn must be a function"):
         check_linear_backward(bad)

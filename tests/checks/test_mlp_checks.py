@@ -1,17 +1,19 @@
 """labcode.checks.mlp: the reference passes; every planted mistake of the catalogue gets
 exactly its own diagnosis (not just "failed")."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 import torch
+from _planted import assert_diagnosed_as, plant, plants, under_two_caller_seeds
 from torch import nn
 
 import labcode
 from labcode import checks
 from labcode.checks import check_mlp
-from _planted import assert_diagnosed_as, plant, plants, under_two_caller_seeds
+
 
 def test_reference_mlp_passes_every_check():
     report = check_mlp(labcode.MLP)
@@ -23,11 +25,14 @@ def test_reference_mlp_passes_every_check():
 def test_every_activation_counts_as_a_nonlinearity(activation):
     def build(d_in, hidden, d_out):
         return labcode.MLP(d_in, hidden, d_out, activation=activation)
+
     assert check_mlp(build).passed
 
 
 def test_labcode_mlp_without_activation_is_diagnosed_affine():
-    report = check_mlp(lambda d_in, hidden, d_out: labcode.MLP(d_in, hidden, d_out, activation=None))
+    report = check_mlp(
+        lambda d_in, hidden, d_out: labcode.MLP(d_in, hidden, d_out, activation=None)
+    )
     assert report.codes == ["no_nonlinearity"]
     assert "collapses" in report.diagnoses[0].message
 
@@ -85,7 +90,9 @@ COLUMNS = ["module", "output (N, C)", "nonlinear", "gradients"]
 
 
 def _names(cls_name):
-    return [f"{cls_name}({d_in}, {list(hidden)}, {d_out})" for d_in, hidden, d_out in checks.MLP_CONFIGS]
+    return [
+        f"{cls_name}({d_in}, {list(hidden)}, {d_out})" for d_in, hidden, d_out in checks.MLP_CONFIGS
+    ]
 
 
 def _assert_rows_well_formed(report, cls_name):
@@ -110,7 +117,7 @@ def test_reference_rows_show_the_counts_the_check_measured():
         error = float(re.fullmatch(r"yes \(affine error (\S+)\)", cells["nonlinear"]).group(1))
         assert error > 1e-6  # far from affine: a ReLU network bends
         assert case.passed is True and case.note == ""
-    assert report.codes == [] and f"3 of 3 cases passed, 0 diagnoses" in str(report)
+    assert report.codes == [] and "3 of 3 cases passed, 0 diagnoses" in str(report)
 
 
 @pytest.mark.parametrize("mistake, wrong", plants("mlp"))
@@ -158,7 +165,11 @@ def test_wrong_layer_sizes_message_lists_the_weight_shapes():
     d_in, hidden, d_out = checks.MLP_CONFIGS[first]
     widths = (d_in, *hidden, d_out)
     want = [(b, a) for a, b in zip(widths, widths[1:])]
-    got = [tuple(p.shape) for p in labcode.MLP(d_in, list(hidden)[:1], d_out).parameters() if p.dim() == 2]
+    got = [
+        tuple(p.shape)
+        for p in labcode.MLP(d_in, list(hidden)[:1], d_out).parameters()
+        if p.dim() == 2
+    ]
     message = _message(report, "wrong_layer_sizes")
     assert str(got) in message and str(want) in message
     assert report.cases[0].passed and not report.cases[first].passed  # one hidden layer: right
@@ -232,11 +243,14 @@ class _FailingBackward(torch.autograd.Function):
         raise RuntimeError("backward is broken")
 
 
-@pytest.mark.parametrize("where, what", [("train", "the forward pass in training mode"),
-                                         ("backward", "backward through the model")])
+@pytest.mark.parametrize(
+    "where, what",
+    [("train", "the forward pass in training mode"), ("backward", "backward through the model")],
+)
 def test_an_exception_names_the_step_that_raised(where, what):
     def build(*a):
         return RaisesIn(*a, where=where)
+
     report = check_mlp(build)
     assert report.codes == ["raised"]
     message = report.diagnoses[0].message
@@ -250,7 +264,10 @@ def test_a_constructor_that_raises_is_reported_with_the_call():
     wrong = plant("raised", "mlp")
     report = check_mlp(wrong)
     message = report.diagnoses[0].message
-    assert f"building {_names(checks._support.callable_name(wrong))[0]}" in message and "hidden_features a list" in message
+    assert (
+        f"building {_names(checks._support.callable_name(wrong))[0]}" in message
+        and "hidden_features a list" in message
+    )
     assert [dict(c.cells)["module"] for c in report.cases] == ["raised"] * 3
     assert all(dict(c.cells)[k] == "—" for c in report.cases for k in COLUMNS[1:])
 
@@ -259,15 +276,26 @@ def test_a_forward_that_raises_names_the_input_shape():
     class Broken(labcode.MLP):
         def forward(self, x):
             raise IndexError("index out of range")
+
     report = check_mlp(Broken)
     d_in = checks.MLP_CONFIGS[0][0]
-    assert f"on x of shape {(checks.MLP_BATCH_SIZES[0], d_in)} raised IndexError" in report.diagnoses[0].message
-    assert dict(report.cases[0].cells) == {"module": dict(check_mlp(labcode.MLP).cases[0].cells)["module"],
-                                           "output (N, C)": "raised", "nonlinear": "—", "gradients": "—"}
+    assert (
+        f"on x of shape {(checks.MLP_BATCH_SIZES[0], d_in)} raised IndexError"
+        in report.diagnoses[0].message
+    )
+    assert dict(report.cases[0].cells) == {
+        "module": dict(check_mlp(labcode.MLP).cases[0].cells)["module"],
+        "output (N, C)": "raised",
+        "nonlinear": "—",
+        "gradients": "—",
+    }
 
 
 def test_not_a_module_leaves_the_other_columns_empty():
     report = check_mlp(plant("not_a_module", "mlp"))
     assert ") returned function <function " in report.diagnoses[0].message
-    assert all(dict(c.cells) == {"module": "not_a_module", "output (N, C)": "—", "nonlinear": "—",
-                                 "gradients": "—"} for c in report.cases)
+    assert all(
+        dict(c.cells)
+        == {"module": "not_a_module", "output (N, C)": "—", "nonlinear": "—", "gradients": "—"}
+        for c in report.cases
+    )

@@ -2,13 +2,21 @@
 
 The reports come from ``check_linear_backward`` on the reference and on the catalogue's
 planted mistakes."""
+
 from __future__ import annotations
 
 import html
 
-import labcode
-from labcode.checks import DIAGNOSIS_CODES, LINEAR_CASES, MISTAKES, CheckReport, check_linear_backward
 from _planted import plant, plants
+
+import labcode
+from labcode.checks import (
+    DIAGNOSIS_CODES,
+    LINEAR_CASES,
+    MISTAKES,
+    CheckReport,
+    check_linear_backward,
+)
 
 
 def test_report_renders_as_text_and_html():
@@ -26,6 +34,7 @@ def test_report_renders_as_text_and_html():
 def test_report_html_escapes_student_text():
     def evil(grad_output, x, weight, bias):
         raise ValueError("<script>alert(1)</script>")
+
     page = check_linear_backward(evil)._repr_html_()
     assert "<script>" not in page and html.escape("<script>") in page
 
@@ -61,8 +70,11 @@ def test_checks_are_public():
 def _small_report(**kwargs):
     """Two cases (one passes), two diagnoses (one seen in every case), one note."""
     from labcode.checks.report import CaseResult, Diagnosis
-    cases = [CaseResult("a", True, (("x", "1"),)),
-             CaseResult("bb", False, (("x", "22"), ("y", "3")), note="n")]
+
+    cases = [
+        CaseResult("a", True, (("x", "1"),)),
+        CaseResult("bb", False, (("x", "22"), ("y", "3")), note="n"),
+    ]
     diagnoses = [Diagnosis("c", "msg", ("bb",)), Diagnosis("d", "m2", ("a", "bb"))]
     return CheckReport("t", cases, diagnoses, seconds=1.5, notes=["hello"], **kwargs)
 
@@ -88,8 +100,11 @@ def test_report_text_is_an_aligned_table_then_diagnoses_and_notes():
 
 def test_report_counts_one_diagnosis_in_the_singular_and_passes_only_when_clean():
     from labcode.checks.report import CaseResult, Diagnosis
+
     one = CheckReport("t", [CaseResult("a", True)], [Diagnosis("c", "msg")])
-    assert "(1 of 1 cases passed, 1 diagnosis)" in str(one) and "  - [c] msg" in str(one).split("\n")
+    assert "(1 of 1 cases passed, 1 diagnosis)" in str(one) and "  - [c] msg" in str(one).split(
+        "\n"
+    )
     assert not one.passed and one.codes == ["c"]
     assert CheckReport("t", [CaseResult("a", True)], []).passed
     assert not CheckReport("t", [], []).passed  # nothing checked is not a pass
@@ -98,15 +113,22 @@ def test_report_counts_one_diagnosis_in_the_singular_and_passes_only_when_clean(
 
 def test_report_html_has_the_same_rows_diagnoses_and_notes():
     import re
+
     page = _small_report()._repr_html_()
-    rows = [re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)]
+    rows = [
+        re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", r) for r in re.findall(r"<tr>(.*?)</tr>", page)
+    ]
     strong = '<strong style="color:{}">{}</strong>'
     colours = labcode.checks.report._COLOURS
-    assert rows == [["case", "result", "x", "y", "note"],
-                    ["a", strong.format(colours["PASS"], "PASS"), "1", "", ""],
-                    ["bb", strong.format(colours["FAIL"], "FAIL"), "22", "3", "n"]]
-    assert f"<p><strong>t</strong>: {strong.format(colours['FAIL'], 'FAIL')} &mdash; " \
-           "1 of 2 cases passed, 2 diagnoses</p>" in page
+    assert rows == [
+        ["case", "result", "x", "y", "note"],
+        ["a", strong.format(colours["PASS"], "PASS"), "1", "", ""],
+        ["bb", strong.format(colours["FAIL"], "FAIL"), "22", "3", "n"],
+    ]
+    assert (
+        f"<p><strong>t</strong>: {strong.format(colours['FAIL'], 'FAIL')} &mdash; "
+        "1 of 2 cases passed, 2 diagnoses</p>" in page
+    )
     assert "<li><code>c</code>: msg <em>Seen in: bb.</em></li>" in page
     assert "<li><code>d</code>: m2 <em>Seen in every case.</em></li>" in page
     assert "<p><strong>Notes</strong></p><ul>\n<li>hello</li>\n</ul>" in page

@@ -1,5 +1,6 @@
 """labcode.checks._support: a student's exception becomes a diagnosis that says what
 raised, where, and what to do; a student's function is named as the student wrote it."""
+
 from __future__ import annotations
 
 import functools
@@ -29,7 +30,8 @@ def test_an_exception_is_diagnosed_with_its_type_message_and_line():
     assert code == "raised" and cases == ["MLP(2, [16], 2)"]
     assert message == mistake("raised", "mlp").message.format(
         detail=f"building MLP(2, [16], 2) raised ValueError: shapes do not line up "
-               f"(raised at line {line} in _raise). Pass a list.")
+        f"(raised at line {line} in _raise). Pass a list."
+    )
 
 
 def test_an_exception_without_message_traceback_or_hint_says_only_what_it_was():
@@ -44,8 +46,10 @@ def test_not_implemented_is_its_own_diagnosis():
     note = findings.exception(_caught(NotImplementedError("TODO")), "case 1", "linear_backward")
     assert note == "not implemented yet (NotImplementedError)"
     assert list(findings.found) == ["not_implemented"]
-    assert "linear_backward is not implemented yet: NotImplementedError: TODO" in \
-        findings.found["not_implemented"][0]
+    assert (
+        "linear_backward is not implemented yet: NotImplementedError: TODO"
+        in findings.found["not_implemented"][0]
+    )
 
 
 def test_findings_keep_the_first_message_and_every_case_once():
@@ -62,24 +66,28 @@ def test_a_function_is_named_as_written():
     class Model:
         def forward(self):
             pass
+
     assert callable_name(Model) == "test_a_function_is_named_as_written.<locals>.Model"
     assert callable_name(Model().forward).endswith("Model.forward")
     assert callable_name(functools.partial(print)) == "partial"  # no __qualname__, no __name__
 
     class Named:
         __name__ = "only_a_name"
+
     assert callable_name(Named()) == "only_a_name"
 
 
 def test_safe_call_returns_result_exception_and_warnings_without_raising():
     def warns(x):
-        warnings.warn("careful")
+        warnings.warn("careful", stacklevel=2)
         return 2 * x
+
     assert safe_call(warns, 3) == (6, None, ["careful"])
 
     def fails():
-        warnings.warn("first")
+        warnings.warn("first", stacklevel=2)
         raise RuntimeError("boom")
+
     result, exc, caught = safe_call(fails)
     assert result is None and isinstance(exc, RuntimeError) and caught == ["first"]
 

@@ -1,18 +1,18 @@
 """labcode.checks.training: the reference passes; every planted mistake of the catalogue
 gets its diagnosis first, and a loop that clears its gradients is never blamed for not
 clearing them."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 import torch
+from _planted import FAST, plant, plants, under_two_caller_seeds
 from torch import nn
 
 import labcode
 from labcode.checks import check_training
-from _planted import FAST, plant, plants, under_two_caller_seeds
-
 
 
 def student_train(model, X, y, epochs, lr):
@@ -113,8 +113,11 @@ def shuffled_minibatches(model, X, y, epochs, lr):
 def test_check_training_is_deterministic_and_leaves_the_global_generator_alone():
     first, second = under_two_caller_seeds(check_training, shuffled_minibatches, epochs=30, lr=0.02)
     assert first.notes and "returned 30 losses" in first.notes[0]  # the loop did run
-    assert (first.cases, first.diagnoses, first.notes) == (second.cases, second.diagnoses,
-                                                           second.notes)
+    assert (first.cases, first.diagnoses, first.notes) == (
+        second.cases,
+        second.diagnoses,
+        second.notes,
+    )
 
 
 def test_check_training_rejects_results_and_bad_settings():
@@ -133,8 +136,9 @@ def test_check_training_rejects_results_and_bad_settings():
 def test_retain_graph_follow_up_is_named_as_the_backward_twice_root_cause():
     """Issue 22 item 5: the forward moved out of the loop, then PyTorch's retain_graph=True
     hint followed: "modified by an inplace operation" has the same root cause."""
-    first, follow_up = (check_training(plant("backward_twice", "training", i), **FAST)
-                        for i in (0, 1))
+    first, follow_up = (
+        check_training(plant("backward_twice", "training", i), **FAST) for i in (0, 1)
+    )
     assert first.codes == follow_up.codes == ["backward_twice"]
     assert "a second time" in first.diagnoses[0].message
     message = follow_up.diagnoses[0].message
@@ -144,8 +148,10 @@ def test_retain_graph_follow_up_is_named_as_the_backward_twice_root_cause():
 
 def test_an_inplace_error_before_any_backward_pass_is_not_called_backward_twice():
     def modifies_a_weight_first(model, X, y, epochs, lr):
-        raise RuntimeError("one of the variables needed for gradient computation has been "
-                           "modified by an inplace operation")
+        raise RuntimeError(
+            "one of the variables needed for gradient computation has been "
+            "modified by an inplace operation"
+        )
 
     report = check_training(modifies_a_weight_first, **FAST)
     assert report.codes == ["raised"]
