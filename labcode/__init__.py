@@ -19,35 +19,99 @@ Modules, one concept each:
 * :mod:`labcode.plotting`: the book's shared figures (matplotlib imported only when drawing);
 * :mod:`labcode.checks`: self-checks a student runs on their own code.
 """
-from .data import make_circles, make_moons
-from .finite_differences import (PrecisionRow, finite_difference_errors, finite_difference_gradient,
-                                 linear_cross_entropy_problem, precision_comparison, run_gradcheck)
-from .linear import LinearFunction, ManualLinear, linear_backward, linear_forward, linear_function
-from .gradients import (GradientComparison, autograd_linear_gradients, compare_gradients,
-                        compare_linear_backward, default_tolerance, random_linear_problem,
-                        relative_error)
-from .mlp import ACTIVATIONS, MLP, collapse
-from .plotting import (plot_activations, plot_decision_boundary, plot_finite_difference_errors,
-                       plot_training_curves)
-from .probes import (TOY_FIRST_LAYER_WEIGHT, TOY_INPUT, TOY_LABEL, TOY_LR, TOY_OUTPUT_WEIGHT,
-                     TOY_PARAMETERS, TOY_WEIGHT, GradientProbe, NonlinearityProbe, gradient_probe,
-                     nonlinearity_probe, toy_network)
-from .seeding import seeded
-from .train import History, accuracy, train
+
 from . import checks  # after the modules it checks against
 from .checks import CheckReport, check_linear_backward, check_mlp, check_training
+from .data import make_circles, make_moons
+from .finite_differences import (
+    PrecisionRow,
+    finite_difference_errors,
+    finite_difference_gradient,
+    linear_cross_entropy_problem,
+    precision_comparison,
+    run_gradcheck,
+)
+from .gradients import (
+    GradientComparison,
+    autograd_linear_gradients,
+    compare_gradients,
+    compare_linear_backward,
+    default_tolerance,
+    random_linear_problem,
+    relative_error,
+)
+from .linear import LinearFunction, ManualLinear, linear_backward, linear_forward, linear_function
+from .mlp import ACTIVATIONS, MLP, collapse
+from .plotting import (
+    plot_activations,
+    plot_decision_boundary,
+    plot_finite_difference_errors,
+    plot_training_curves,
+)
+from .probes import (
+    TOY_FIRST_LAYER_WEIGHT,
+    TOY_INPUT,
+    TOY_LABEL,
+    TOY_LR,
+    TOY_OUTPUT_WEIGHT,
+    TOY_PARAMETERS,
+    TOY_WEIGHT,
+    GradientProbe,
+    NonlinearityProbe,
+    gradient_probe,
+    nonlinearity_probe,
+    toy_network,
+)
+from .seeding import seeded
+from .train import History, accuracy, train
 
 __all__ = [
-    "ACTIVATIONS", "CheckReport", "GradientComparison", "GradientProbe", "History",
-    "LinearFunction", "MLP", "ManualLinear", "NonlinearityProbe", "PrecisionRow",
-    "TOY_FIRST_LAYER_WEIGHT", "TOY_INPUT", "TOY_LABEL", "TOY_LR", "TOY_OUTPUT_WEIGHT", "TOY_PARAMETERS",
-    "TOY_WEIGHT", "accuracy", "autograd_linear_gradients", "check_linear_backward",
-    "check_mlp", "check_training", "checks", "collapse", "compare_gradients",
-    "compare_linear_backward", "default_tolerance", "finite_difference_errors",
-    "finite_difference_gradient", "gradient_probe", "linear_backward",
-    "linear_cross_entropy_problem", "linear_forward", "linear_function", "make_circles", "make_moons",
-    "nonlinearity_probe", "plot_activations", "plot_decision_boundary",
-    "plot_finite_difference_errors", "plot_training_curves", "precision_comparison",
-    "random_linear_problem", "relative_error", "run_gradcheck", "seeded", "toy_network",
+    "ACTIVATIONS",
+    "CheckReport",
+    "GradientComparison",
+    "GradientProbe",
+    "History",
+    "LinearFunction",
+    "MLP",
+    "ManualLinear",
+    "NonlinearityProbe",
+    "PrecisionRow",
+    "TOY_FIRST_LAYER_WEIGHT",
+    "TOY_INPUT",
+    "TOY_LABEL",
+    "TOY_LR",
+    "TOY_OUTPUT_WEIGHT",
+    "TOY_PARAMETERS",
+    "TOY_WEIGHT",
+    "accuracy",
+    "autograd_linear_gradients",
+    "check_linear_backward",
+    "check_mlp",
+    "check_training",
+    "checks",
+    "collapse",
+    "compare_gradients",
+    "compare_linear_backward",
+    "default_tolerance",
+    "finite_difference_errors",
+    "finite_difference_gradient",
+    "gradient_probe",
+    "linear_backward",
+    "linear_cross_entropy_problem",
+    "linear_forward",
+    "linear_function",
+    "make_circles",
+    "make_moons",
+    "nonlinearity_probe",
+    "plot_activations",
+    "plot_decision_boundary",
+    "plot_finite_difference_errors",
+    "plot_training_curves",
+    "precision_comparison",
+    "random_linear_problem",
+    "relative_error",
+    "run_gradcheck",
+    "seeded",
+    "toy_network",
     "train",
 ]

@@ -6,6 +6,7 @@ one shifted right and down, :math:`(1 - \cos t,\ 0.5 - \sin t)`, for
 every coordinate. No straight line separates the classes, which is the point.
 Generated on the spot from a seed: nothing is downloaded, scikit-learn is not needed.
 """
+
 from __future__ import annotations
 
 import math
@@ -15,8 +16,12 @@ import torch
 from . import _validate
 
 
-def make_moons(n_samples: int = 1000, noise: float = 0.1, seed: int = 0,
-               device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def make_moons(
+    n_samples: int = 1000,
+    noise: float = 0.1,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Sample the two-moons data set.
 
     Args:
@@ -54,8 +59,13 @@ def make_moons(n_samples: int = 1000, noise: float = 0.1, seed: int = 0,
     return X[order].to(device=device, dtype=torch.float32), y[order].to(device=device)
 
 
-def make_circles(n_samples: int = 1000, noise: float = 0.1, factor: float = 0.5, seed: int = 0,
-                 device: torch.device | str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def make_circles(
+    n_samples: int = 1000,
+    noise: float = 0.1,
+    factor: float = 0.5,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
     r"""Sample two concentric circles: class 0 on the unit circle, class 1 inside it.
 
     Class 0 lies on :math:`(\cos t, \sin t)`, class 1 on :math:`\text{factor}\,(\cos t,
@@ -88,8 +98,10 @@ def make_circles(n_samples: int = 1000, noise: float = 0.1, factor: float = 0.5,
 
     n_outer = n_samples // 2
     n_inner = n_samples - n_outer
-    circle = [torch.linspace(0.0, 2 * math.pi, n + 1, dtype=torch.float64)[:-1]  # no repeat at 2π
-              for n in (n_outer, n_inner)]
+    circle = [
+        torch.linspace(0.0, 2 * math.pi, n + 1, dtype=torch.float64)[:-1]  # no repeat at 2π
+        for n in (n_outer, n_inner)
+    ]
     outer = torch.stack([torch.cos(circle[0]), torch.sin(circle[0])], dim=1)  # (N0, 2)
     inner = factor * torch.stack([torch.cos(circle[1]), torch.sin(circle[1])], dim=1)  # (N1, 2)
     X = torch.cat([outer, inner])  # (N, 2)

@@ -15,6 +15,7 @@ r"""The lab's Part B probes: predict first, then run these and compare.
 * :func:`nonlinearity_probe`: the same MLP trained with and without its activation
   (one switch, ``activation=None``, on the same model class and the same seed).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -23,9 +24,9 @@ import torch
 from torch import nn
 
 from . import _validate
-from .seeding import seeded
 from .data import make_moons
 from .mlp import MLP, collapse
+from .seeding import seeded
 from .train import History, accuracy, train
 
 #: The toy input (one sample, two features) and its class.
@@ -196,17 +197,25 @@ class NonlinearityProbe:
 
     def __repr__(self) -> str:  # the numbers to compare with a prediction, not every epoch
         w, wo = self.with_activation, self.without_activation
-        return (f"NonlinearityProbe(activation={self.activation!r}: held-out accuracy "
-                f"{self.test_accuracy_with:.1%} with it, {self.test_accuracy_without:.1%} without "
-                f"(training {w.accuracy[-1]:.1%}, {wo.accuracy[-1]:.1%}); plain linear classifier "
-                f"{self.linear_model_accuracy:.1%}; final loss {w.loss[-1]:.3g} with, "
-                f"{wo.loss[-1]:.3g} without; collapse error {self.collapse_max_error:.1e})")
+        return (
+            f"NonlinearityProbe(activation={self.activation!r}: held-out accuracy "
+            f"{self.test_accuracy_with:.1%} with it, {self.test_accuracy_without:.1%} without "
+            f"(training {w.accuracy[-1]:.1%}, {wo.accuracy[-1]:.1%}); plain linear classifier "
+            f"{self.linear_model_accuracy:.1%}; final loss {w.loss[-1]:.3g} with, "
+            f"{wo.loss[-1]:.3g} without; collapse error {self.collapse_max_error:.1e})"
+        )
 
 
-def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...] = (32, 32),
-                       n_samples: int = 1000, noise: float = 0.1, seed: int = 0,
-                       epochs: int = 300, lr: float = 0.5,
-                       optimizer: str = "sgd") -> NonlinearityProbe:
+def nonlinearity_probe(
+    activation: str = "relu",
+    hidden_features: tuple[int, ...] = (32, 32),
+    n_samples: int = 1000,
+    noise: float = 0.1,
+    seed: int = 0,
+    epochs: int = 300,
+    lr: float = 0.5,
+    optimizer: str = "sgd",
+) -> NonlinearityProbe:
     """Train ``MLP(2, hidden_features, 2)`` on moons with ``activation`` and with ``None``.
 
     Both networks start from the same weights (same seed; activations have no
@@ -242,16 +251,18 @@ def nonlinearity_probe(activation: str = "relu", hidden_features: tuple[int, ...
     hidden_features = _validate.positive_ints("hidden_features", hidden_features, "(32, 32)")
     seed = _validate.integer("seed", seed)
     if seed == _validate.SEED_MAX:
-        raise ValueError(f"seed must be below 2**64 - 1 (the held-out data use seed + 1), "
-                         f"got {seed}")
+        raise ValueError(
+            f"seed must be below 2**64 - 1 (the held-out data use seed + 1), got {seed}"
+        )
     X, y = make_moons(n_samples, noise, seed)
     X_test, y_test = make_moons(n_samples, noise, seed + 1)
     runs = {}
     for act in (activation, None):
         with seeded(seed):
             model = MLP(2, list(hidden_features), 2, activation=act)
-        history = train(model, X, y, epochs=epochs, lr=lr, optimizer=optimizer,
-                        X_val=X_test, y_val=y_test)
+        history = train(
+            model, X, y, epochs=epochs, lr=lr, optimizer=optimizer, X_val=X_test, y_val=y_test
+        )
         runs[act] = (model, history)
     with seeded(seed):
         linear_model = MLP(2, [], 2)

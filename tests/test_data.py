@@ -1,4 +1,5 @@
 """labcode.data: make_moons, the lab's two interleaving half-moons."""
+
 from __future__ import annotations
 
 import math
@@ -49,13 +50,15 @@ def test_make_moons_without_noise_lies_on_the_two_half_circles():
     X = X.double()
     upper, lower = X[y == 0], X[y == 1]
     # class 0: the unit upper half circle around (0, 0)
-    torch.testing.assert_close(upper.norm(dim=1), torch.ones(len(upper), dtype=torch.float64),
-                               rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        upper.norm(dim=1), torch.ones(len(upper), dtype=torch.float64), rtol=0, atol=1e-6
+    )
     assert (upper[:, 1] >= -1e-7).all()
     # class 1: the lower half of the unit circle around (1, 0.5)
     centre = torch.tensor([1.0, 0.5], dtype=torch.float64)
-    torch.testing.assert_close((lower - centre).norm(dim=1),
-                               torch.ones(len(lower), dtype=torch.float64), rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        (lower - centre).norm(dim=1), torch.ones(len(lower), dtype=torch.float64), rtol=0, atol=1e-6
+    )
     assert (lower[:, 1] <= 0.5 + 1e-7).all()
     # the whole arcs are covered: x runs from -1 to 1 on top and from 0 to 2 below
     torch.testing.assert_close(upper[:, 0].min().item(), -1.0, rtol=0, atol=1e-6)
@@ -96,21 +99,31 @@ def test_make_moons_takes_every_64_bit_seed(seed):
     assert torch.equal(X1, X2) and torch.equal(y1, y2)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
-    (dict(n_samples=-5), ValueError, r"n_samples must be a positive int, got -5"),
-    (dict(n_samples=100.0), TypeError, r"n_samples must be a positive int, got float 100\.0"),
-    (dict(n_samples="100"), TypeError, r"n_samples must be a positive int, got str '100'"),
-    (dict(noise=-0.1), ValueError, r"noise must be a finite number >= 0, got -0\.1"),
-    (dict(noise=math.inf), ValueError, r"noise must be a finite number >= 0, got inf"),
-    (dict(noise=math.nan), ValueError, r"noise must be a finite number >= 0, got nan"),
-    (dict(noise="0.1"), TypeError, r"noise must be a number >= 0, got str '0\.1'"),
-    (dict(seed=1.5), TypeError, r"seed must be an int, got float 1\.5"),
-    (dict(seed=None), TypeError, r"seed must be an int, got None"),
-    (dict(seed=2**64), ValueError,
-     r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616"),
-    (dict(seed=-(2**63) - 1), ValueError, r"seed must fit in 64 bits.*got -9223372036854775809"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
+        (dict(n_samples=-5), ValueError, r"n_samples must be a positive int, got -5"),
+        (dict(n_samples=100.0), TypeError, r"n_samples must be a positive int, got float 100\.0"),
+        (dict(n_samples="100"), TypeError, r"n_samples must be a positive int, got str '100'"),
+        (dict(noise=-0.1), ValueError, r"noise must be a finite number >= 0, got -0\.1"),
+        (dict(noise=math.inf), ValueError, r"noise must be a finite number >= 0, got inf"),
+        (dict(noise=math.nan), ValueError, r"noise must be a finite number >= 0, got nan"),
+        (dict(noise="0.1"), TypeError, r"noise must be a number >= 0, got str '0\.1'"),
+        (dict(seed=1.5), TypeError, r"seed must be an int, got float 1\.5"),
+        (dict(seed=None), TypeError, r"seed must be an int, got None"),
+        (
+            dict(seed=2**64),
+            ValueError,
+            r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616",
+        ),
+        (
+            dict(seed=-(2**63) - 1),
+            ValueError,
+            r"seed must fit in 64 bits.*got -9223372036854775809",
+        ),
+    ],
+)
 def test_make_moons_rejects_bad_arguments_naming_them(kwargs, error, match):
     args = dict(n_samples=100, noise=0.1, seed=0) | kwargs
     with pytest.raises(error, match=match):
@@ -134,10 +147,12 @@ def test_make_circles_shapes_dtypes_and_class_counts(n_samples):
 def test_make_circles_without_noise_puts_each_class_on_its_radius(factor):
     X, y = make_circles(400, noise=0.0, factor=factor, seed=3)
     radius = X.double().norm(dim=1)
-    torch.testing.assert_close(radius[y == 0], torch.ones(200, dtype=torch.float64),
-                               rtol=0, atol=1e-6)
-    torch.testing.assert_close(radius[y == 1], torch.full((200,), factor, dtype=torch.float64),
-                               rtol=0, atol=1e-6)
+    torch.testing.assert_close(
+        radius[y == 0], torch.ones(200, dtype=torch.float64), rtol=0, atol=1e-6
+    )
+    torch.testing.assert_close(
+        radius[y == 1], torch.full((200,), factor, dtype=torch.float64), rtol=0, atol=1e-6
+    )
     # spread evenly around the circle: both classes centred on the origin
     for cls in (0, 1):
         assert X[y == cls].double().mean(dim=0).abs().max().item() < 1e-6
@@ -152,14 +167,21 @@ def test_make_circles_same_seed_same_data_and_global_rng_untouched():
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
-    (dict(noise=-0.1), ValueError, r"noise must be a finite number >= 0, got -0\.1"),
-    (dict(factor=1.0), ValueError, r"factor must be in \(0, 1\), the inner circle's radius, got 1\.0"),
-    (dict(factor=0), ValueError, r"factor must be a positive, finite number, got 0"),
-    (dict(factor="0.5"), TypeError, r"factor must be a positive number, got str '0\.5'"),
-    (dict(seed=1.5), TypeError, r"seed must be an int, got float 1\.5"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
+        (dict(noise=-0.1), ValueError, r"noise must be a finite number >= 0, got -0\.1"),
+        (
+            dict(factor=1.0),
+            ValueError,
+            r"factor must be in \(0, 1\), the inner circle's radius, got 1\.0",
+        ),
+        (dict(factor=0), ValueError, r"factor must be a positive, finite number, got 0"),
+        (dict(factor="0.5"), TypeError, r"factor must be a positive number, got str '0\.5'"),
+        (dict(seed=1.5), TypeError, r"seed must be an int, got float 1\.5"),
+    ],
+)
 def test_make_circles_rejects_bad_input_naming_it(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_circles(**kwargs)

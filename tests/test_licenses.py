@@ -6,6 +6,7 @@ and year appear in LICENSE, REUSE.toml and CITATION.cff, each in its own format;
 hold them to one value, read from CITATION.cff, and never name the original themselves. `cffconvert --validate` runs in .ci/run (it pins a
 jsonschema that JupyterLab cannot share a virtual environment with).
 """
+
 import re
 import shutil
 import subprocess
@@ -38,15 +39,18 @@ def test_every_file_has_a_license_and_a_copyright():
 def original_holder() -> tuple[str, str]:
     """(year, holder) of the original work: CITATION.cff, which a fork keeps."""
     cff = citation()
-    names = " and ".join(a.get("name") or f"{a['given-names']} {a['family-names']}"
-                         for a in cff["authors"])
+    names = " and ".join(
+        a.get("name") or f"{a['given-names']} {a['family-names']}" for a in cff["authors"]
+    )
     return str(cff["date-released"])[:4], names
 
 
 def is_the_original() -> bool:
     """Whether this checkout is the original (its repository is the citation's) or a fork."""
+
     def norm(url: str) -> str:
         return url.strip().removesuffix("/").removesuffix(".git").lower()
+
     return norm(config()["repository"]["url"]) == norm(citation()["repository-code"])
 
 
@@ -68,7 +72,9 @@ def test_the_site_names_its_holder_and_year():
     author, copyright = config()["author"], str(config()["copyright"])
     match = re.fullmatch(r"(\d{4})(?:[–-]\d{4})? (.+)", copyright)
     assert match, f"_config.yml copyright: {copyright!r} is not 'YEAR holder'"
-    assert match.group(2) == author, f"_config.yml: copyright names {match.group(2)!r}, author is {author!r}"
+    assert match.group(2) == author, (
+        f"_config.yml: copyright names {match.group(2)!r}, author is {author!r}"
+    )
     if is_the_original():
         assert (match.group(1), author) == original_holder()
 
@@ -79,7 +85,9 @@ def test_code_is_mit_text_is_cc_by_and_the_license_texts_are_there():
     assert project["license"] == "MIT"
     for spdx in ("MIT", "CC-BY-4.0", "OFL-1.1"):
         assert (REPO / "LICENSES" / f"{spdx}.txt").stat().st_size > 500, spdx
-    assert "Attribution 4.0 International" in (REPO / "LICENSES" / "CC-BY-4.0.txt").read_text(encoding="utf-8")
+    assert "Attribution 4.0 International" in (REPO / "LICENSES" / "CC-BY-4.0.txt").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_the_citation_names_this_version_and_its_site():

@@ -5,6 +5,7 @@ arithmetic from TOY_PARAMETERS (no torch, no autograd):
 h = relu(W1 x + b1), p = softmax(W2 h + b2), L = -log p_y,
 dL/dz = p - onehot(y), dL/dW2[c, j] = (p_c - [c = y]) h_j, and so on down the chain.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,6 +15,7 @@ import torch
 
 import labcode.probes
 from labcode import (
+    MLP,
     TOY_INPUT,
     TOY_LABEL,
     TOY_LR,
@@ -21,7 +23,6 @@ from labcode import (
     TOY_WEIGHT,
     GradientProbe,
     History,
-    MLP,
     ManualLinear,
     NonlinearityProbe,
     accuracy,
@@ -31,8 +32,12 @@ from labcode import (
     toy_network,
 )
 
-W1_NAME, B1_NAME, W2_NAME, B2_NAME = ("layers.0.weight", "layers.0.bias",
-                                      "layers.2.weight", "layers.2.bias")
+W1_NAME, B1_NAME, W2_NAME, B2_NAME = (
+    "layers.0.weight",
+    "layers.0.bias",
+    "layers.2.weight",
+    "layers.2.bias",
+)
 
 
 def hand_forward(params, x=TOY_INPUT, y=TOY_LABEL):
@@ -59,7 +64,10 @@ def hand_gradients(params, x=TOY_INPUT, y=TOY_LABEL):
 
 def sgd_step(params, grads, lr):
     def step(p, g):
-        return [step(pi, gi) for pi, gi in zip(p, g)] if isinstance(p, (list, tuple)) else p - lr * g
+        return (
+            [step(pi, gi) for pi, gi in zip(p, g)] if isinstance(p, (list, tuple)) else p - lr * g
+        )
+
     return {k: step(params[k], grads[k]) for k in params}
 
 
@@ -69,6 +77,7 @@ def weight_of(params, where=TOY_WEIGHT):
 
 
 # ---- the toy network ------------------------------------------------------------------
+
 
 def test_toy_weight_is_a_live_first_layer_weight_and_the_warm_up_an_output_weight():
     name, (i, _) = TOY_WEIGHT
@@ -84,7 +93,7 @@ def test_toy_network_carries_the_fixed_parameters(manual):
     for name, value in TOY_PARAMETERS.items():
         assert torch.equal(params[name], torch.tensor(value, dtype=torch.float64)), name
     assert model.activation == "relu"
-    assert all(isinstance(l, ManualLinear) == manual for l in model.linear_layers())
+    assert all(isinstance(layer, ManualLinear) == manual for layer in model.linear_layers())
 
 
 def test_toy_network_forward_matches_the_hand_computation():
@@ -97,16 +106,27 @@ def test_toy_network_forward_matches_the_hand_computation():
 def test_toy_network_takes_a_floating_dtype(dtype):
     model = toy_network(dtype=dtype)
     assert all(p.dtype == dtype for p in model.parameters())
-    torch.testing.assert_close(model.layers[2].weight,
-                               torch.tensor(TOY_PARAMETERS[W2_NAME], dtype=dtype), rtol=0, atol=0)
+    torch.testing.assert_close(
+        model.layers[2].weight, torch.tensor(TOY_PARAMETERS[W2_NAME], dtype=dtype), rtol=0, atol=0
+    )
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(dtype="float64"), TypeError,
-     r"dtype must be a floating-point torch\.dtype such as torch\.float64, got str 'float64'"),
-    (dict(dtype=torch.int64), TypeError, r"dtype must be a floating-point torch\.dtype .*int64"),
-    (dict(manual="yes"), TypeError, r"manual must be .*got str 'yes'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (
+            dict(dtype="float64"),
+            TypeError,
+            r"dtype must be a floating-point torch\.dtype such as torch\.float64, got str 'float64'",
+        ),
+        (
+            dict(dtype=torch.int64),
+            TypeError,
+            r"dtype must be a floating-point torch\.dtype .*int64",
+        ),
+        (dict(manual="yes"), TypeError, r"manual must be .*got str 'yes'"),
+    ],
+)
 def test_toy_network_rejects_bad_input_naming_it(kwargs, error, match):
     with pytest.raises(error, match=match):
         toy_network(**kwargs)
@@ -118,6 +138,7 @@ def test_toy_input_makes_the_predicted_class_wrong():
 
 
 # ---- the gradient probe ---------------------------------------------------------------
+
 
 @pytest.mark.parametrize("manual", [False, True])
 @pytest.mark.parametrize("lr", [TOY_LR, 0.1])
@@ -164,7 +185,14 @@ def test_gradient_probe_answers_the_students_questions():
 
 def test_gradient_probe_manual_and_autograd_agree_exactly_enough():
     ours, theirs = gradient_probe(manual=True), gradient_probe(manual=False)
-    for field in ("gradient", "gradient_after", "step", "weight_after", "loss_before", "loss_after"):
+    for field in (
+        "gradient",
+        "gradient_after",
+        "step",
+        "weight_after",
+        "loss_before",
+        "loss_after",
+    ):
         assert getattr(ours, field) == pytest.approx(getattr(theirs, field), rel=1e-14, abs=1e-15)
 
 
@@ -187,17 +215,21 @@ def test_gradient_probe_does_not_touch_the_global_rng():
     assert torch.equal(torch.random.get_rng_state(), state)
 
 
-@pytest.mark.parametrize("lr, error, match", [
-    (0.0, ValueError, r"lr must be a positive, finite number, got 0\.0"),
-    (-0.5, ValueError, r"lr must be a positive, finite number, got -0\.5"),
-    ("0.5", TypeError, r"lr must be a positive number, got str '0\.5'"),
-])
+@pytest.mark.parametrize(
+    "lr, error, match",
+    [
+        (0.0, ValueError, r"lr must be a positive, finite number, got 0\.0"),
+        (-0.5, ValueError, r"lr must be a positive, finite number, got -0\.5"),
+        ("0.5", TypeError, r"lr must be a positive number, got str '0\.5'"),
+    ],
+)
 def test_gradient_probe_rejects_bad_lr_naming_it(lr, error, match):
     with pytest.raises(error, match=match):
         gradient_probe(lr=lr)
 
 
 # ---- the nonlinearity probe -----------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def default_probe():
@@ -214,10 +246,12 @@ def test_nonlinearity_probe_default_reaches_the_books_numbers(default_probe):
 
 
 def test_nonlinearity_probe_linear_baseline_agrees_with_logistic_regression(
-        default_probe, logistic_regression_accuracy):
+    default_probe, logistic_regression_accuracy
+):
     # Both see the same data (moons seeds 0 and 1, noise 0.1, 1,000 points).
-    assert default_probe.linear_model_accuracy == pytest.approx(logistic_regression_accuracy,
-                                                                abs=0.005)
+    assert default_probe.linear_model_accuracy == pytest.approx(
+        logistic_regression_accuracy, abs=0.005
+    )
 
 
 def test_nonlinearity_probe_returns_full_curves(default_probe):
@@ -229,12 +263,19 @@ def test_nonlinearity_probe_returns_full_curves(default_probe):
 
 
 def test_nonlinearity_probe_test_accuracies_are_the_histories_last_val_accuracy():
-    histories = [History(loss=[1.0, 0.5], accuracy=[0.5, 0.75], val_accuracy=[0.5, a])
-                 for a in (0.875, 0.625)]
-    probe = NonlinearityProbe(activation="relu", with_activation=histories[0],
-                              without_activation=histories[1], linear_model_accuracy=0.625,
-                              collapse_max_error=0.0, model_with_activation=MLP(2, [4], 2),
-                              model_without_activation=MLP(2, [4], 2, activation=None))
+    histories = [
+        History(loss=[1.0, 0.5], accuracy=[0.5, 0.75], val_accuracy=[0.5, a])
+        for a in (0.875, 0.625)
+    ]
+    probe = NonlinearityProbe(
+        activation="relu",
+        with_activation=histories[0],
+        without_activation=histories[1],
+        linear_model_accuracy=0.625,
+        collapse_max_error=0.0,
+        model_with_activation=MLP(2, [4], 2),
+        model_without_activation=MLP(2, [4], 2, activation=None),
+    )
     assert (probe.test_accuracy_with, probe.test_accuracy_without) == (0.875, 0.625)
 
 
@@ -248,8 +289,9 @@ def test_nonlinearity_probe_returns_the_two_trained_networks(default_probe, moon
     X_test, _ = moons_test
     linear = p.model_without_activation
     with torch.no_grad():
-        assert (collapse(linear)(X_test) - linear(X_test)).abs().max().item() == \
-            p.collapse_max_error
+        assert (
+            collapse(linear)(X_test) - linear(X_test)
+        ).abs().max().item() == p.collapse_max_error
 
 
 def test_nonlinearity_probe_honours_its_arguments():
@@ -262,22 +304,39 @@ def test_nonlinearity_probe_honours_its_arguments():
         assert acc * 200 == pytest.approx(round(acc * 200), abs=1e-4)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(activation=None), ValueError, r"activation must name the nonlinearity.*got None"),
-    (dict(activation="swish"), ValueError, r"activation must be one of .* got 'swish'"),
-    (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
-    (dict(noise=-1.0), ValueError, r"noise must be a finite number >= 0, got -1\.0"),
-    (dict(epochs=0), ValueError, r"epochs must be a positive int, got 0"),
-    (dict(lr=-1.0), ValueError, r"lr must be a positive, finite number, got -1\.0"),
-    (dict(hidden_features=(8, 0)), ValueError,
-     r"hidden_features\[1\] must be a positive int, got 0"),
-    (dict(hidden_features=32), TypeError,
-     r"hidden_features must be a sequence of positive ints such as \(32, 32\), got int 32"),
-    (dict(hidden_features="32"), TypeError, r"hidden_features must be a sequence .*got str '32'"),
-    (dict(seed=2**64), ValueError, r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64"),
-    (dict(seed=2**64 - 1), ValueError, r"seed must be below 2\*\*64 - 1 \(the held-out data use"),
-    (dict(seed="0"), TypeError, r"seed must be an int, got str '0'"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(activation=None), ValueError, r"activation must name the nonlinearity.*got None"),
+        (dict(activation="swish"), ValueError, r"activation must be one of .* got 'swish'"),
+        (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
+        (dict(noise=-1.0), ValueError, r"noise must be a finite number >= 0, got -1\.0"),
+        (dict(epochs=0), ValueError, r"epochs must be a positive int, got 0"),
+        (dict(lr=-1.0), ValueError, r"lr must be a positive, finite number, got -1\.0"),
+        (
+            dict(hidden_features=(8, 0)),
+            ValueError,
+            r"hidden_features\[1\] must be a positive int, got 0",
+        ),
+        (
+            dict(hidden_features=32),
+            TypeError,
+            r"hidden_features must be a sequence of positive ints such as \(32, 32\), got int 32",
+        ),
+        (
+            dict(hidden_features="32"),
+            TypeError,
+            r"hidden_features must be a sequence .*got str '32'",
+        ),
+        (dict(seed=2**64), ValueError, r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64"),
+        (
+            dict(seed=2**64 - 1),
+            ValueError,
+            r"seed must be below 2\*\*64 - 1 \(the held-out data use",
+        ),
+        (dict(seed="0"), TypeError, r"seed must be an int, got str '0'"),
+    ],
+)
 def test_nonlinearity_probe_rejects_bad_arguments_naming_them(kwargs, error, match):
     with pytest.raises(error, match=match):
         nonlinearity_probe(**kwargs)
@@ -302,8 +361,13 @@ def test_gradient_probe_reports_every_parameters_gradient_and_the_dead_unit_gets
 def test_nonlinearity_probe_repr_gives_the_numbers_to_compare_not_every_epoch(default_probe):
     text = repr(default_probe)
     p = default_probe
-    for number in (p.test_accuracy_with, p.test_accuracy_without, p.linear_model_accuracy,
-                   p.with_activation.accuracy[-1], p.without_activation.accuracy[-1]):
+    for number in (
+        p.test_accuracy_with,
+        p.test_accuracy_without,
+        p.linear_model_accuracy,
+        p.with_activation.accuracy[-1],
+        p.without_activation.accuracy[-1],
+    ):
         assert f"{number:.1%}" in text
     assert f"{p.collapse_max_error:.1e}" in text and len(text) < 400
     w, wo = p.with_activation, p.without_activation  # the last epoch's, in this order
@@ -318,10 +382,11 @@ def test_the_lab_names_every_field_of_the_probes_results():
     from pathlib import Path
 
     lab = (Path(__file__).resolve().parents[1] / "book" / "lab.md").read_text(encoding="utf-8")
-    section = lab[lab.index("(lab-probes)="):]
+    section = lab[lab.index("(lab-probes)=") :]
     for cls in (labcode.GradientProbe, labcode.NonlinearityProbe):
         names = [f.name for f in dataclasses.fields(cls)] + [
-            n for n, v in vars(cls).items() if isinstance(v, property)]
+            n for n, v in vars(cls).items() if isinstance(v, property)
+        ]
         unnamed = [n for n in names if f"`{n}`" not in section and n not in ("lr", "activation")]
         assert unnamed == [], f"book/lab.md's probes section does not name {cls.__name__}.{unnamed}"
 
@@ -339,25 +404,41 @@ def test_the_lab_states_the_problems_constants_as_labcode_defines_them():
 
     def pmatrix(rows):
         rows = [r if isinstance(r, (tuple, list)) else (r,) for r in rows]
-        return r"\begin{pmatrix} " + r" \\ ".join(" & ".join(f"{v:g}" for v in r) for r in rows) \
+        return (
+            r"\begin{pmatrix} "
+            + r" \\ ".join(" & ".join(f"{v:g}" for v in r) for r in rows)
             + r" \end{pmatrix}"
+        )
 
     for symbol, name in (("W_1", W1_NAME), ("b_1", B1_NAME), ("W_2", W2_NAME), ("b_2", B2_NAME)):
-        assert f"{symbol} = {pmatrix(TOY_PARAMETERS[name])}" in lab, f"the lab's {symbol} is not labcode's"
-    assert f"$x = ({TOY_INPUT[0]:g}, {TOY_INPUT[1]:g})$" in lab, "the lab's toy input is not labcode's"
+        assert f"{symbol} = {pmatrix(TOY_PARAMETERS[name])}" in lab, (
+            f"the lab's {symbol} is not labcode's"
+        )
+    assert f"$x = ({TOY_INPUT[0]:g}, {TOY_INPUT[1]:g})$" in lab, (
+        "the lab's toy input is not labcode's"
+    )
     assert f"$y = {TOY_LABEL}$" in lab and rf"$\eta = {TOY_LR:g}$" in lab, "label or learning rate"
-    for where, text in ((TOY_WEIGHT, "W_1[{}, {}]"), (labcode.TOY_OUTPUT_WEIGHT, "W_2[{}, {}]"),
-                        (labcode.TOY_FIRST_LAYER_WEIGHT, "W_1[{}, {}]")):
+    for where, text in (
+        (TOY_WEIGHT, "W_1[{}, {}]"),
+        (labcode.TOY_OUTPUT_WEIGHT, "W_2[{}, {}]"),
+        (labcode.TOY_FIRST_LAYER_WEIGHT, "W_1[{}, {}]"),
+    ):
         assert f"${text.format(*where[1])}$" in lab, f"the lab does not name {where}"
     d = {n: p.default for n, p in inspect.signature(nonlinearity_probe).parameters.items()}
     hidden = list(d["hidden_features"])
     assert f"`MLP(2, {hidden}, 2)`" in lab
-    assert (f"{d['n_samples']} training points, noise {d['noise']:g}, seed {d['seed']}; a held-out "
-            f"set of the same size from seed {d['seed'] + 1}") in lab, "Prediction 2's data"
-    assert (f"{d['epochs']} full-batch steps of plain SGD at learning rate {d['lr']:g}" in lab
-            and d["optimizer"] == "sgd"), "Prediction 2's training"
+    assert (
+        f"{d['n_samples']} training points, noise {d['noise']:g}, seed {d['seed']}; a held-out "
+        f"set of the same size from seed {d['seed'] + 1}"
+    ) in lab, "Prediction 2's data"
+    assert (
+        f"{d['epochs']} full-batch steps of plain SGD at learning rate {d['lr']:g}" in lab
+        and d["optimizer"] == "sgd"
+    ), "Prediction 2's training"
     count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
     assert f"with its {count(MLP(2, hidden, 2, activation=None)):,} parameters" in lab
-    assert f"(logistic regression, {count(MLP(2, [], 2))} parameters), for " \
-           f"{labcode.probes.LINEAR_BASELINE_EPOCHS} steps" in lab
+    assert (
+        f"(logistic regression, {count(MLP(2, [], 2))} parameters), for "
+        f"{labcode.probes.LINEAR_BASELINE_EPOCHS} steps" in lab
+    )
     assert f"(its default, {inspect.signature(check_training).parameters['lr'].default:g}," in lab

@@ -3,6 +3,7 @@
 GitHub removed Node 20 from its runners on 2026-09-16; the majors below are the first
 that run on Node 24 (checkout v5 and setup-python v6 did too, but v7 is current).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,10 @@ CURRENT_MAJORS = {
 
 
 def _workflows() -> dict[str, dict]:
-    return {p.name: yaml.safe_load(p.read_text(encoding="utf-8"))
-            for p in sorted(WORKFLOWS.glob("*.yml"))}
+    return {
+        p.name: yaml.safe_load(p.read_text(encoding="utf-8"))
+        for p in sorted(WORKFLOWS.glob("*.yml"))
+    }
 
 
 def _steps(workflow: dict):
@@ -58,8 +61,9 @@ def test_every_action_is_on_a_current_major():
             action, _, ref = step["uses"].partition("@")
             assert action in CURRENT_MAJORS, f"{name}: {action} has no known current major"
             major = re.fullmatch(r"v(\d+)", ref)
-            assert major and int(major.group(1)) >= CURRENT_MAJORS[action], \
+            assert major and int(major.group(1)) >= CURRENT_MAJORS[action], (
                 f"{name}: {step['uses']} is older than v{CURRENT_MAJORS[action]}"
+            )
 
 
 def test_checkouts_keep_no_credentials():
@@ -73,11 +77,16 @@ def test_zizmor_finds_nothing():
     zizmor = shutil.which("zizmor", path=str(Path(sys.executable).parent)) or shutil.which("zizmor")
     if zizmor is None:
         pytest.fail("zizmor is not installed: pip install -r requirements.txt")
-    run = subprocess.run([zizmor, "--offline", "--format", "json", "--persona", "pedantic",
-                          str(WORKFLOWS)], capture_output=True, text=True, cwd=REPO)
+    run = subprocess.run(
+        [zizmor, "--offline", "--format", "json", "--persona", "pedantic", str(WORKFLOWS)],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+    )
     findings = json.loads(run.stdout or "[]")
     assert findings == [], "\n".join(
-        f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}" for f in findings)
+        f"{f['ident']} ({f['determinations']['severity']}): {f['desc']}" for f in findings
+    )
     assert run.returncode == 0, run.stderr
 
 
@@ -101,4 +110,6 @@ def test_the_notebooks_branch_is_published_by_the_tested_script_without_force():
     script = (REPO / ".ci" / "publish-notebooks").read_text(encoding="utf-8")
     for text in [runs, script]:
         commands = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
-        assert not [c for c in commands if re.search(r"--force|push -f\b|\+HEAD:|\+refs/", c)], commands
+        assert not [c for c in commands if re.search(r"--force|push -f\b|\+HEAD:|\+refs/", c)], (
+            commands
+        )

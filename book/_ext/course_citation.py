@@ -12,6 +12,7 @@
 
 Tests: tests/test_book_course_citation.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,8 +25,10 @@ from sphinx.application import Sphinx
 from sphinx.config import Config
 from sphinx.util.docutils import SphinxDirective
 
-LICENSE_URLS = {"CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
-                "MIT": "https://opensource.org/license/mit"}
+LICENSE_URLS = {
+    "CC-BY-4.0": "https://creativecommons.org/licenses/by/4.0/",
+    "MIT": "https://opensource.org/license/mit",
+}
 
 
 def read_citation(root: Path) -> dict:
@@ -33,19 +36,31 @@ def read_citation(root: Path) -> dict:
 
 
 def authors(cff: dict) -> str:
-    return " and ".join(a.get("name") or f"{a['given-names']} {a['family-names']}"
-                        for a in cff["authors"])
+    return " and ".join(
+        a.get("name") or f"{a['given-names']} {a['family-names']}" for a in cff["authors"]
+    )
 
 
 def bibtex(cff: dict) -> str:
     """The week as a BibTeX ``@misc`` entry; an author that is a team is braced whole."""
+
     def tex(text: str) -> str:
         return re.sub(r"([&%$#_])", r"\\\1", str(text))
-    names = " and ".join("{" + tex(a["name"]) + "}" if "name" in a else
-                         f"{tex(a['family-names'])}, {tex(a['given-names'])}" for a in cff["authors"])
-    fields = {"author": names, "title": "{" + tex(cff["title"]) + "}",
-              "year": str(cff["date-released"])[:4], "version": cff["version"],
-              "url": cff["url"], "note": f"Code: {cff['repository-code']}"}
+
+    names = " and ".join(
+        "{" + tex(a["name"]) + "}"
+        if "name" in a
+        else f"{tex(a['family-names'])}, {tex(a['given-names'])}"
+        for a in cff["authors"]
+    )
+    fields = {
+        "author": names,
+        "title": "{" + tex(cff["title"]) + "}",
+        "year": str(cff["date-released"])[:4],
+        "version": cff["version"],
+        "url": cff["url"],
+        "note": f"Code: {cff['repository-code']}",
+    }
     key = re.sub(r"\W+", "", authors(cff).split()[-1]).lower() + fields["year"] + "week3"
     body = ",\n".join(f"  {k:<8} = {{{v}}}" for k, v in fields.items())
     return f"@misc{{{key},\n{body}\n}}"
@@ -54,6 +69,7 @@ def bibtex(cff: dict) -> str:
 def same_repository(a: str, b: str) -> bool:
     def norm(url: str) -> str:
         return re.sub(r"(\.git)?/*$", "", (url or "").strip()).lower()
+
     return norm(a) == norm(b)
 
 
@@ -62,10 +78,14 @@ def footer(cff: dict, repository: str) -> str:
     is not the citation's) credits the original as what it adapted."""
     work = f'“<a href="{escape(cff["url"])}">{escape(cff["title"])}</a>” by {escape(authors(cff))}'
     own = same_repository(repository, cff["repository-code"])
-    credit = f"Text and figures: {work}," if own else f"Adapted from {work}; its text and figures are"
-    return (f'<p class="course-license">{credit} licensed under <a href="{LICENSE_URLS["CC-BY-4.0"]}" '
-            f'rel="license">CC BY 4.0</a>; code under the <a href="{LICENSE_URLS["MIT"]}">MIT '
-            "License</a>.</p>")
+    credit = (
+        f"Text and figures: {work}," if own else f"Adapted from {work}; its text and figures are"
+    )
+    return (
+        f'<p class="course-license">{credit} licensed under <a href="{LICENSE_URLS["CC-BY-4.0"]}" '
+        f'rel="license">CC BY 4.0</a>; code under the <a href="{LICENSE_URLS["MIT"]}">MIT '
+        "License</a>.</p>"
+    )
 
 
 def pages_url(repository: str) -> str:
@@ -77,7 +97,10 @@ def _configure(app: Sphinx, config: Config) -> None:
     cff = read_citation(Path(app.confdir))
     app.course_citation = cff
     options = config.html_theme_options
-    config.html_theme_options = {**options, "extra_footer": footer(cff, options.get("repository_url", ""))}
+    config.html_theme_options = {
+        **options,
+        "extra_footer": footer(cff, options.get("repository_url", "")),
+    }
     if not config.html_baseurl:
         config.html_baseurl = pages_url(options.get("repository_url", ""))
 
