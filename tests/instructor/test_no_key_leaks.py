@@ -70,7 +70,10 @@ def student_reach() -> dict[str, str]:
 def key_text() -> str:
     pages = sorted((INSTRUCTOR / "book" / "instructor").glob("*.html"))
     assert len(pages) == 3, f"the instructor edition's own pages: {pages}"
-    return " ".join(text_of(p.read_text(encoding="utf-8")) for p in pages)
+    # The key is its prose, tables and outputs; the source of its code cells (tensors built
+    # the way the public lesson builds them) answers nothing, so it is left out.
+    code = re.compile(r'<div class="highlight-ipython3.*?</pre>', re.S)
+    return " ".join(text_of(code.sub(" ", p.read_text(encoding="utf-8"))) for p in pages)
 
 
 def flat(gradients: dict) -> list[float]:
