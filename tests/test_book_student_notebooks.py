@@ -146,6 +146,13 @@ def test_the_notebook_drops_build_cells_folds_spoilers_and_installs_labcode(app)
                     "mystnb": {"code_prompt_show": "My guess (open after yours)"},
                 },
             ),
+            nbformat.v4.new_code_cell(
+                "answer()",
+                metadata={
+                    "tags": ["hide-output"],
+                    "mystnb": {"code_prompt_show": "The answer (open after yours)"},
+                },
+            ),
             nbformat.v4.new_code_cell("x = 1"),
         ],
     )
@@ -160,6 +167,11 @@ def test_the_notebook_drops_build_cells_folds_spoilers_and_installs_labcode(app)
     labelled = sources.index("guess = 1")
     assert notebook.cells[labelled].metadata["jupyter"] == {"source_hidden": True}
     assert sources[labelled - 1] == "*The next cell is folded: My guess (open after yours).*"
+    answer = sources.index("answer()")
+    assert notebook.cells[answer].metadata["jupyter"] == {"outputs_hidden": True}
+    assert sources[answer - 1] == (
+        "*The output of the next cell is folded: The answer (open after yours).*"
+    )
     assert [c["id"] for c in notebook.cells] == [f"cell-{i}" for i in range(len(sources))]
     assert "jupytext" not in notebook.metadata
 

@@ -10,7 +10,8 @@ it, outputs included, and it reads as the site does, with no MyST source left in
 * dropdowns become ``<details>`` (closed, as on the site), admonitions block quotes,
   ``literalinclude`` the code it includes, figures images on the site;
 * cells tagged ``remove-cell`` (the build's bookkeeping) are left out, and the outputs
-  a page folds (``remove-output``, the Part B results) are folded in JupyterLab
+  a page folds (``hide-output``, ``remove-output``: the Part B results, the self-check's
+  answers) are folded in JupyterLab
   (``jupyter.outputs_hidden``) under a note that says so, and a folded cell with its own
   label on the site (``mystnb.code_prompt_show``) comes with that label as a note;
 * a first cell installs ``labcode`` from this commit where it is missing (Colab);
@@ -151,7 +152,11 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
                 )
         if cell.cell_type == "code":
             cell.outputs = _merge_streams(cell.get("outputs", []))
-        folded = {"hide-input": "source_hidden", "remove-output": "outputs_hidden"}
+        folded = {
+            "hide-input": "source_hidden",
+            "hide-output": "outputs_hidden",
+            "remove-output": "outputs_hidden",
+        }
         cell.metadata["jupyter"] = {folded[t]: True for t in tags if t in folded}
         prompt = cell.metadata.get("mystnb", {}).get("code_prompt_show")
         if "remove-output" in tags:  # what the site folds away (Part B's results) stays folded
@@ -164,6 +169,12 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
             cells.append(
                 nbformat.v4.new_markdown_cell(
                     f"*The next cell is folded: {prompt.format(type='source')}.*"
+                )
+            )
+        elif prompt and "hide-output" in tags:  # an answer's output, folded as on the site
+            cells.append(
+                nbformat.v4.new_markdown_cell(
+                    f"*The output of the next cell is folded: {prompt.format(type='output')}.*"
                 )
             )
         cells.append(cell)
