@@ -36,6 +36,7 @@ import nbformat
 import pybtex.database
 from citation_style import AuthorYearLabelStyle
 from jupyter_cache import get_cache
+from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
 from sphinx.util import logging
@@ -235,6 +236,9 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
     build = Path(app.outdir).parent
     for path in sorted(Path(app.outdir, "_sources").rglob("*.ipynb")):
         docname = path.relative_to(Path(app.outdir, "_sources")).with_suffix("").as_posix()
+        if NbMetadataCollector.get_exec_data(app.env, docname) is None:
+            path.unlink()  # left by an earlier build of a page that is gone or has no code now
+            continue
         if (Path(app.outdir) / "reports" / f"{docname}.err.log").is_file():
             continue  # its execution failed: the build fails, its warning and report say why
         executed = nbformat.read(build / "jupyter_execute" / f"{docname}.ipynb", as_version=4)
