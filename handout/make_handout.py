@@ -19,6 +19,11 @@ out of a handout handed round before the lab. Then it checks the PDF (pypdf): ev
 title, the licence and the attribution are there, no link points anywhere but the
 published site, no TeX is left raw, the figures are embedded, and the answers come last.
 Any failure exits non-zero.
+
+``python handout/make_handout.py --instructor`` does the same for the instructor edition
+(after its build): every page of ``_toc-instructor.yml``, the marker key, the calibration
+examples and the practice answers included, into
+``_build/instructor/_build/html/week03-instructor-handout.pdf``, which is never published.
 """
 from __future__ import annotations
 
@@ -38,12 +43,17 @@ from sphinx_external_toc.parsing import parse_toc_yaml
 REPO = Path(__file__).resolve().parents[1]
 SITE = REPO / "_build" / "html"
 OUT = SITE / "week03-handout.pdf"
+TOC = REPO / "_toc.yml"
+if "--instructor" in sys.argv:  # the instructor edition (README, "The instructor edition")
+    SITE = REPO / "_build" / "instructor" / "_build" / "html"
+    OUT = SITE / "week03-instructor-handout.pdf"
+    TOC = REPO / "_toc-instructor.yml"
 CHROMIUM = "/usr/bin/chromium"
 
 
 def toc_pages() -> list[str]:
-    """Every page of _toc.yml, in the book's order."""
-    return list(parse_toc_yaml(REPO / "_toc.yml").keys())
+    """Every page of the edition's ToC, in the book's order."""
+    return list(parse_toc_yaml(TOC).keys())
 
 
 def published_base() -> str:
@@ -203,7 +213,7 @@ def check(document: str) -> list[str]:
 
 def main() -> None:
     if not (SITE / "book" / "lesson.html").is_file():
-        sys.exit("build the book first (README command 1)")
+        sys.exit(f"build the book first: {SITE.relative_to(REPO)} has no lesson (README)")
     problems = check(make(serve()))
     if problems:
         sys.exit("handout check failed:\n  " + "\n  ".join(problems))
