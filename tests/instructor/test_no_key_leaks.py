@@ -31,6 +31,9 @@ def text_of(page: str) -> str:
     """A page's article as plain text, whitespace collapsed."""
     article = re.search(r"<article[^>]*>(.*)</article>", page, re.S)
     body = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", article.group(1) if article else page, flags=re.S)
+    # A formula is one word, as a reader reads it, not one per MathML token: otherwise a
+    # symbol the lab itself asks about (dL/dW1[0,0]) counts as an eight-word sentence.
+    body = re.sub(r"<math\b.*?</math>", lambda m: "".join(re.sub(r"<[^>]+>", " ", m.group()).split()), body, flags=re.S)
     return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", body)).split())
 
 
