@@ -17,9 +17,9 @@ code (and ``also``, the further codes it gets): this is the one list of mistakes
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial, reduce
 
 import torch
 from torch import nn
@@ -57,25 +57,9 @@ def _each(fn: Callable, r: list) -> list:  # fn on every gradient there is
     return [None if g is None else fn(g) for g in r]
 
 
-def _by_n(r: list, n: int) -> list:  # weight and bias gradients divided by n
-    return [r[0], r[1] / n, None if r[2] is None else r[2] / n]
-
-
 def _zero_input(r: list, p) -> list:
     p.grad_output.zero_()
     return r
-
-
-def _two_d_formulas(r: list, p) -> list:  # the 2-D formulas, as they are
-    return [
-        p.grad_output @ p.weight,
-        p.grad_output.T @ p.x,
-        None if p.bias is None else p.grad_output.sum(0),
-    ]
-
-
-def _uses_missing_bias(r: list, p) -> list:
-    return [r[0], r[1], _rows(p).sum(0) + 0 * p.bias.sum()]
 
 
 # ---- plants of check_mlp: plant(MLP) -> a wrong class
@@ -106,7 +90,7 @@ def _unused_parameter(M):
 def _layers_in_a_list(M):
     def build(*args):
         layers = list(M(*args).layers)  # a plain list: nothing in it is registered ...
-        model = _Lambda(lambda x: functools.reduce(lambda h, layer: layer(h), layers, x))
+        model = _Lambda(lambda x: reduce(lambda h, layer: layer(h), layers, x))
         model.out = layers[-1]  # ... but the output layer
         return model
 
@@ -115,33 +99,19 @@ def _layers_in_a_list(M):
 
 # ---- plants of check_training: plant(model, X, y, epochs, lr) -> a wrong loop
 def _loop(
-    model,
-    X,
-    y,
-    epochs,
-    lr,
-    *,
-    zero_grad=True,
-    step=True,
-    optimizer="adam",
-    maximize=False,
-    zero_between=False,
-    batch=None,
-    new_model=False,
-    steps=None,
-    lr_times=1,
+    model, X, y, epochs, lr, zero_grad="before", step=True, optimizer="adam", batch=None, **kw
 ):
-    """A full-batch (or minibatch) training loop, with the usual mistakes as switches."""
-    model = MLP(2, [16, 16], 2) if new_model else model
+    """A full-batch (or minibatch) training loop, with the usual mistakes as switches:
+    ``zero_grad`` before ``backward`` (right), ``None`` (never) or ``"after"`` it."""
     optim = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[optimizer]
-    opt, losses = optim(model.parameters(), lr=lr * lr_times, maximize=maximize), []
-    for _ in range(epochs if steps is None else steps):
+    opt, losses = optim(model.parameters(), lr=lr, **kw), []
+    for _ in range(epochs):
         for xb, yb in zip(X.split(batch or len(X)), y.split(batch or len(X))):
             loss = nn.functional.cross_entropy(model(xb), yb)
-            if zero_grad:
+            if zero_grad == "before":
                 opt.zero_grad()
             loss.backward()
-            if zero_between:
+            if zero_grad == "after":  # between backward and step: nothing left to step with
                 opt.zero_grad()
             if step:
                 opt.step()
@@ -159,11 +129,6 @@ def _once(model, X, y, epochs, lr, retain_graph=False):
         opt.step()
 
 
-def _other_argument_names(model, X, y, n_epochs, learning_rate):
-    pass
-
-
-_ = functools.partial  # a loop with some of its switches set
 BACKWARD, MODEL, LOOP = "linear_backward", "mlp", "training"  # the three checks
 
 # fmt: off
@@ -172,11 +137,14 @@ MISTAKES: list[Mistake] = [
     Mistake(BACKWARD, "not_implemented", "The function raises NotImplementedError: still a TODO",
             "{detail}", (lambda r, p: _raise(NotImplementedError("TODO: implement linear_backward")),)),
     Mistake(BACKWARD, "raised", "Calling the function raised an exception", "{detail}",
-            (lambda r, p: _raise(ValueError("shapes do not line up")), _uses_missing_bias)),
+            (lambda r, p: _raise(ValueError("shapes do not line up")),
+             lambda r, p: [r[0], r[1], _rows(p).sum(0) + 0 * p.bias.sum()])),  # bias is None
     Mistake(BACKWARD, "batch_dimensions", "Right for 2-D x, wrong with several batch dimensions",
             "{detail} It fails only where x has several batch dimensions: flatten them first "
             "(x.reshape(-1, D_in), grad_output.reshape(-1, D_out)) for the 2-D formulas; "
-            "grad_input keeps x's shape.", (_two_d_formulas,)),
+            "grad_input keeps x's shape.",
+            (lambda r, p: [p.grad_output @ p.weight, p.grad_output.T @ p.x,  # the 2-D formulas
+                           None if p.bias is None else p.grad_output.sum(0)],)),
     Mistake(BACKWARD, "wrong_return",
             "Not three values (grad_input, grad_weight, grad_bias), or one is not a tensor",
             "{detail}", (lambda r, p: r[:2], lambda r, p: r[0],
@@ -202,9 +170,10 @@ MISTAKES: list[Mistake] = [
             "{name} is {scale:.4g} times the right gradient, with N = {M} samples (x.shape[0] = "
             "{N0}): grad_output already is dL/dY (a mean's 1/N is in it), so do not divide or "
             "multiply by N again.",
-            (lambda r, p: _by_n(r, len(_rows(p))),
+            (lambda r, p: [r[0], *_each(lambda g: g / len(_rows(p)), r[1:])],
              lambda r, p: _each(lambda g: g * len(_rows(p)), r),
-             lambda r, p: _by_n(r, p.x.shape[0])), recognise=True),  # x.shape[0]: "N" of 3-D x
+             lambda r, p: [r[0], *_each(lambda g: g / p.x.shape[0], r[1:])]),  # N = x.shape[0]
+            recognise=True),
     Mistake(BACKWARD, "bias_not_summed", "grad_bias is not the sum of grad_output over the batch",
             "grad_bias must be grad_output summed over every batch position, shape {want} (not "
             "one row, not the mean): the same bias is added to every sample, so each sample's "
@@ -264,7 +233,7 @@ MISTAKES: list[Mistake] = [
             "The model is affine in its input: f(a*x1 + (1-a)*x2) = a*f(x1) + (1-a)*f(x2) to "
             "{error:.1e}. Without a nonlinearity (e.g. nn.ReLU) between its layers the MLP "
             "collapses to one linear map, which cannot separate the moons.",
-            (lambda M: _(M, activation=None),)),
+            (lambda M: partial(M, activation=None),)),
     Mistake(MODEL, "no_gradient", "Some parameter gets no gradient from the loss", "{detail}",
             (_unused_parameter, lambda M: _then(M, torch.Tensor.detach))),
     Mistake(MODEL, "unregistered_parameter",
@@ -280,37 +249,40 @@ MISTAKES: list[Mistake] = [
     Mistake(LOOP, "zero_grad_missing", "Gradients accumulated: zero_grad was missing",
             "Gradients accumulated across steps because zero_grad was missing: {detail}. Call "
             "optimizer.zero_grad() once per step, before loss.backward().",
-            (_(_loop, zero_grad=False), _(_loop, zero_grad=False, optimizer="sgd"),
-             _(_loop, zero_grad=False, batch=50))),
+            (partial(_loop, zero_grad=None), partial(_loop, zero_grad=None, optimizer="sgd"),
+             partial(_loop, zero_grad=None, batch=50))),
     Mistake(LOOP, "no_backward", "No backward pass reached the model's parameters",
             "No backward pass reached the model's parameters: call loss.backward() on a loss of "
-            "model(X), for the model passed in (not a new one).", (_(_loop, new_model=True),)),
+            "model(X), for the model passed in (not a new one).",
+            (lambda model, *a, **k: _loop(MLP(2, [16, 16], 2), *a, **k),)),
     Mistake(LOOP, "too_few_steps", "Fewer backward passes than epochs",
             "Only {n} backward passes for epochs={epochs}: one step (forward, loss, zero_grad, "
-            "backward, step) per epoch, or more with minibatches.", (_(_loop, steps=1),)),
+            "backward, step) per epoch, or more with minibatches.",
+            (lambda model, X, y, epochs, lr: _loop(model, X, y, 1, lr),)),
     Mistake(LOOP, "no_update", "The model's parameters did not change",
             "The parameters did not change: call optimizer.step() after loss.backward(), on an "
             "optimizer of model.parameters(), with no zero_grad() between the two.",
-            (_(_loop, step=False), _(_loop, zero_grad=False, zero_between=True))),
+            (partial(_loop, step=False), partial(_loop, zero_grad="after"))),
     Mistake(LOOP, "not_finite", "The training loss became NaN or inf",
             "The training loss became {loss}: the learning rate may be too large, or the loss "
-            "is wrong.", (_(_loop, optimizer="sgd", lr_times=1e30),)),
+            "is wrong.",
+            (lambda model, X, y, epochs, lr: _loop(model, X, y, epochs, 1e30 * lr, optimizer="sgd"),)),
     Mistake(LOOP, "loss_not_decreasing", "The training loss did not go down",
             "The training loss went from {before:.4f} to {after:.4f} (measured before and after "
             "your function ran): check the update's sign, the loss and the learning rate.",
-            (_(_loop, maximize=True),)),
+            (partial(_loop, maximize=True),)),
     Mistake(LOOP, "low_accuracy", "Held-out accuracy below the threshold",
             "Held-out accuracy {accuracy:.1%} is below {target:.0%} after {epochs} epochs at "
-            "lr={lr:g}. {detail}", (_(_loop, optimizer="sgd"),)),  # plain SGD at Adam's rate
+            "lr={lr:g}. {detail}", (partial(_loop, optimizer="sgd"),)),  # plain SGD at Adam's rate
     Mistake(LOOP, "not_implemented", "The training function raises NotImplementedError",
             "{detail}", (lambda *a, **k: _raise(NotImplementedError("TODO: implement train")),)),
     Mistake(LOOP, "raised", "Calling the training function raised an exception", "{detail}",
-            (_other_argument_names,)),
+            (lambda model, X, y, n_epochs, learning_rate: None,)),  # other argument names
     Mistake(LOOP, "backward_twice",
             "The loop calls backward twice through the same graph: one forward pass for all steps",
             "{detail} Each step needs its own forward pass: compute the loss from model(X) inside "
             "the loop, then zero_grad, backward and step.",
-            (_once, _(_once, retain_graph=True))),
+            (_once, partial(_once, retain_graph=True))),
 ]
 # fmt: on
 
@@ -318,6 +290,8 @@ MISTAKES: list[Mistake] = [
 DIAGNOSIS_CODES: dict[str, str] = {}
 for _m in MISTAKES:
     DIAGNOSIS_CODES.setdefault(_m.code, _m.meaning)
+#: What a student names the function (or class) each check takes.
+_STUDENTS = {BACKWARD: "linear_backward", MODEL: "MLP", LOOP: "train"}
 
 
 def mistake(code: str, check: str) -> Mistake:
@@ -325,24 +299,19 @@ def mistake(code: str, check: str) -> Mistake:
     return next(m for m in MISTAKES if m.code == code and m.check == check)
 
 
-def _as_backward(plant: Callable) -> Callable:
-    def linear_backward(grad_output, x, weight, bias):
-        right = list(_linear.linear_backward(grad_output, x, weight, bias))
-        return plant(right, LinearProblem(grad_output, x, weight, bias))
-
-    linear_backward.__qualname__ = "linear_backward"  # named as a student's
-    return linear_backward
-
-
 def planted(mistake: Mistake) -> list[Callable]:
     """The wrong functions (or classes) a student could have written, one per plant, each
     named as a student's is (``linear_backward``, ``MLP``, ``train``)."""
-    if mistake.check == BACKWARD:
-        return [_as_backward(plant) for plant in mistake.plants]
-    if mistake.check == MODEL:
-        fns, name = [plant(MLP) for plant in mistake.plants], "MLP"
-    else:  # a wrapper to name, leaving the plant itself alone
-        fns, name = [functools.wraps(plant)(_(plant)) for plant in mistake.plants], "train"
-    for fn in fns:
-        fn.__qualname__ = fn.__name__ = name
-    return fns
+
+    def wrong(plant: Callable) -> Callable:
+        def students(*args, **kwargs):
+            if mistake.check == BACKWARD:  # plant(the right gradients, the problem)
+                return plant(list(_linear.linear_backward(*args)), LinearProblem(*args))
+            if mistake.check == MODEL:  # plant(the right class) is the wrong class
+                return plant(MLP)(*args, **kwargs)
+            return plant(*args, **kwargs)
+
+        students.__qualname__ = students.__name__ = _STUDENTS[mistake.check]
+        return students
+
+    return [wrong(plant) for plant in mistake.plants]

@@ -34,7 +34,7 @@ TRAINING_HIDDEN, TRAINING_SAMPLES = (16, 16), 200
 TRAJECTORY_EPOCHS = 3
 _REFERENCES = {
     f"labcode.train(optimizer={o!r}){without}": functools.partial(
-        train if not without else functools.partial(_loop, zero_grad=False), optimizer=o
+        train if not without else functools.partial(_loop, zero_grad=None), optimizer=o
     )
     for o in ("adam", "sgd")
     for without in ("", " without zero_grad")
