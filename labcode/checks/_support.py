@@ -10,6 +10,7 @@ import time
 import traceback
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 
@@ -17,11 +18,13 @@ from .mistakes import mistake
 from .report import CheckReport, Diagnosis
 
 
+@dataclass
 class Findings:
     """The diagnoses of one check: one per code (its first message), with its cases."""
 
-    def __init__(self, check: str) -> None:
-        self.check, self.found = check, {}
+    check: str
+    found: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
+    start: float = field(default_factory=time.perf_counter)
 
     def add(self, code: str, case: str | None = None, **fields) -> None:
         """Diagnose ``code``: the catalogue's message, filled in with ``fields``."""
@@ -44,9 +47,9 @@ class Findings:
         self.add(code, case, detail=f"{what} raised {text}.{' ' + hint if hint else ''}")
         return f"raised {type(exc).__name__}"
 
-    def report(self, title: str, cases: list, start: float) -> CheckReport:
+    def report(self, title: str, cases: list) -> CheckReport:
         diagnoses = [Diagnosis(c, m, tuple(cs)) for c, (m, cs) in self.found.items()]
-        return CheckReport(title, cases, diagnoses, time.perf_counter() - start)
+        return CheckReport(title, cases, diagnoses, time.perf_counter() - self.start)
 
 
 def single_threaded(check: Callable[..., CheckReport]) -> Callable[..., CheckReport]:
@@ -67,9 +70,7 @@ def single_threaded(check: Callable[..., CheckReport]) -> Callable[..., CheckRep
 
 
 def callable_name(obj: object) -> str:
-    return (
-        getattr(obj, "__qualname__", None) or getattr(obj, "__name__", None) or type(obj).__name__
-    )
+    return getattr(obj, "__qualname__", getattr(obj, "__name__", type(obj).__name__))
 
 
 def safe_call(fn: Callable, *args, **kwargs) -> tuple[object, BaseException | None, list[str]]:

@@ -266,7 +266,7 @@ MISTAKES: list[Mistake] = [
     Mistake(LOOP, "not_finite", "The training loss became NaN or inf",
             "The training loss became {loss}: the learning rate may be too large, or the loss "
             "is wrong.",
-            (lambda model, X, y, epochs, lr: _loop(model, X, y, epochs, 1e30 * lr, optimizer="sgd"),)),
+            (lambda m, X, y, epochs, lr: _loop(m, X, y, epochs, 1e30 * lr, optimizer="sgd"),)),
     Mistake(LOOP, "loss_not_decreasing", "The training loss did not go down",
             "The training loss went from {before:.4f} to {after:.4f} (measured before and after "
             "your function ran): check the update's sign, the loss and the learning rate.",

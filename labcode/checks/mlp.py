@@ -10,7 +10,6 @@ parameter.
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable
 
 import torch
@@ -229,7 +228,7 @@ def check_mlp(model_class: Callable[..., nn.Module]) -> CheckReport:
         "MLP",
         (nn.Module,),
     )
-    start, findings, cases = time.perf_counter(), Findings("mlp"), []
+    findings, cases = Findings("mlp"), []
     cls = callable_name(model_class)
     for index, (d_in, hidden, n_out) in enumerate(MLP_CONFIGS):
         with seeded(index):  # an init or dropout draws the same numbers on every run
@@ -244,7 +243,4 @@ def check_mlp(model_class: Callable[..., nn.Module]) -> CheckReport:
                     findings,
                 )
             )
-    return findings.report(f"check_mlp({cls})", cases, start)
-
-
-__all__ = ["MLP_BATCH_SIZES", "MLP_CONFIGS", "check_mlp"]
+    return findings.report(f"check_mlp({cls})", cases)

@@ -64,15 +64,17 @@ class CheckReport:
         """The diagnosis codes, in the order they were found."""
         return [d.code for d in self.diagnoses]
 
-    def _parts(self) -> tuple[str, str, list[str], list[list[str]], list[str]]:
-        """The verdict, the counts, the table's header and rows, and the diagnoses' lines."""
-        n = len(self.diagnoses)
-        counts = (
-            f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed, "
-            f"{n} diagnos{'is' if n == 1 else 'es'}"
+    def _verdict(self) -> tuple[str, str]:
+        """PASS or FAIL, and the counts behind it."""
+        n, passed = len(self.diagnoses), sum(c.passed for c in self.cases)
+        return "PASS" if self.passed else "FAIL", (
+            f"{passed} of {len(self.cases)} cases passed, {n} diagnos{'is' if n == 1 else 'es'}"
         )
+
+    def _table(self) -> list[list[str]]:
+        """The header, then a row per case."""
         columns = list(dict.fromkeys(column for c in self.cases for column, _ in c.cells))
-        rows = [
+        return [["case", "result", *columns, "note"]] + [
             [
                 c.name,
                 "PASS" if c.passed else "FAIL",
@@ -81,48 +83,34 @@ class CheckReport:
             ]
             for c in self.cases
         ]
-        every = {c.name for c in self.cases}
-        seen = [
-            " Seen in every case."
-            if len(every) > 1 and set(d.cases) == every
-            else f" Seen in: {'; '.join(d.cases)}."
-            if d.cases
-            else ""
-            for d in self.diagnoses
-        ]
-        return (
-            "PASS" if self.passed else "FAIL",
-            counts,
-            ["case", "result", *columns, "note"],
-            rows,
-            seen,
-        )
+
+    def _seen(self, d: Diagnosis) -> str:
+        """Where a diagnosis was seen."""
+        if len(self.cases) > 1 and set(d.cases) == {c.name for c in self.cases}:
+            return "Seen in every case."
+        return f"Seen in: {'; '.join(d.cases)}." if d.cases else ""
 
     def __str__(self) -> str:
-        verdict, counts, header, rows, seen = self._parts()
+        header, *rows = self._table()
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header) - 1)]
-        table = [header, ["-" * w for w in widths] + ["----"], *rows]
         lines = [
-            f"{self.title}: {verdict} ({counts})",
+            "{}: {} ({})".format(self.title, *self._verdict()),
             "",
-            *("  ".join([*(v.ljust(w) for v, w in zip(r, widths)), r[-1]]).rstrip() for r in table),
+            *(
+                "  ".join([*(v.ljust(w) for v, w in zip(r, widths)), r[-1]]).rstrip()
+                for r in [header, ["-" * w for w in widths] + ["----"], *rows]
+            ),
         ]
-        if self.diagnoses:
-            lines += [
-                "",
-                "Diagnoses:",
-                *(f"  - [{d.code}] {d.message}{where}" for d, where in zip(self.diagnoses, seen)),
-            ]
-        return "\n".join(
-            lines + (["", "Notes:", *(f"  - {n}" for n in self.notes)] if self.notes else [])
-        )
+        diagnoses = [f"[{d.code}] {d.message} {self._seen(d)}".rstrip() for d in self.diagnoses]
+        for heading, items in (("Diagnoses", diagnoses), ("Notes", self.notes)):
+            if items:
+                lines += ["", f"{heading}:", *(f"  - {item}" for item in items)]
+        return "\n".join(lines)
 
     def __repr__(self) -> str:
-        verdict, counts, *_ = self._parts()
-        return f"<CheckReport {self.title}: {verdict} ({counts})>"
+        return "<CheckReport {}: {} ({})>".format(self.title, *self._verdict())
 
     def _repr_html_(self) -> str:
-        verdict, counts, header, rows, seen = self._parts()
         esc, td = html.escape, '<td style="text-align:left; padding:2px 8px; vertical-align:top">'
 
         def mark(text: str) -> str:  # PASS and FAIL in their colours, the rest escaped
@@ -132,6 +120,7 @@ class CheckReport:
                 else esc(text)
             )
 
+        (verdict, counts), (header, *rows) = self._verdict(), self._table()
         out = [
             '<div class="labcode-check-report">',
             f"<p><strong>{esc(self.title)}</strong>: {mark(verdict)} &mdash; {esc(counts)}</p>",
@@ -141,23 +130,16 @@ class CheckReport:
             *("<tr>" + "".join(f"{td}{mark(v)}</td>" for v in r) + "</tr>" for r in rows),
             "</tbody></table></div>",
         ]
-        if self.diagnoses:
-            out += [
-                "<p><strong>Diagnoses</strong></p><ul>",
-                *(
-                    f"<li><code>{esc(d.code)}</code>: {esc(d.message)}"
-                    f"{f' <em>{esc(where.strip())}</em>' if where else ''}</li>"
-                    for d, where in zip(self.diagnoses, seen)
-                ),
-                "</ul>",
-            ]
-        if self.notes:
-            out += [
-                "<p><strong>Notes</strong></p><ul>",
-                *(f"<li>{esc(n)}</li>" for n in self.notes),
-                "</ul>",
-            ]
+        diagnoses = [
+            f"<code>{esc(d.code)}</code>: {esc(d.message)}"
+            + (f" <em>{esc(self._seen(d))}</em>" if d.cases else "")
+            for d in self.diagnoses
+        ]
+        for heading, items in (("Diagnoses", diagnoses), ("Notes", [esc(n) for n in self.notes])):
+            if items:
+                out += [
+                    f"<p><strong>{heading}</strong></p><ul>",
+                    *(f"<li>{i}</li>" for i in items),
+                    "</ul>",
+                ]
         return "\n".join(out + ["</div>"])
-
-
-__all__ = ["CaseResult", "CheckReport", "Diagnosis"]

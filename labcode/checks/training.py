@@ -12,7 +12,6 @@ from __future__ import annotations
 import copy
 import functools
 import math
-import time
 from collections.abc import Callable
 
 import torch
@@ -183,12 +182,7 @@ def check_training(
         _validate.fraction("min_accuracy", min_accuracy),
         _validate.integer("seed", seed),
     )
-    start, findings, rows, name = (
-        time.perf_counter(),
-        Findings("training"),
-        [],
-        callable_name(train_fn),
-    )
+    findings, rows, name = Findings("training"), [], callable_name(train_fn)
     (X, y), (X_test, y_test) = (
         make_moons(TRAINING_SAMPLES, noise=0.1, seed=seed + i) for i in (0, 1)
     )
@@ -215,7 +209,7 @@ def check_training(
         )
     row(f"runs: {call}", exc is None, "ok" if exc is None else "raised", note)
     if exc is not None:
-        return findings.report(f"check_training({name})", rows, start)
+        return findings.report(f"check_training({name})", rows)
     match, trajectory_exc = _trajectory(train_fn, model0, X, y, lr, seed)
 
     if n_passes < epochs:
@@ -280,7 +274,7 @@ def check_training(
         not accumulates,
         *_trajectory_row(match, trajectory_exc),
     )
-    report = findings.report(f"check_training({name})", rows, start)
+    report = findings.report(f"check_training({name})", rows)
     losses = getattr(returned, "loss", returned)
     if (
         isinstance(losses, (list, tuple))
@@ -292,6 +286,3 @@ def check_training(
             "during training; the row above measures the loss before and after it."
         )
     return report
-
-
-__all__ = ["TRAINING_HIDDEN", "TRAINING_SAMPLES", "TRAJECTORY_EPOCHS", "check_training"]

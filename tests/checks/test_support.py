@@ -56,7 +56,7 @@ def test_findings_keep_the_first_message_and_every_case_once():
     findings = Findings("mlp")
     for case in ("a", "b", "a"):
         findings.add("no_nonlinearity", case, error=float(ord(case)))
-    report = findings.report("check_mlp(MLP)", [], start=0.0)
+    report = findings.report("check_mlp(MLP)", [])
     [diagnosis] = report.diagnoses
     assert diagnosis.cases == ("a", "b") and "to 9.7e+01" in diagnosis.message
     assert report.title == "check_mlp(MLP)" and report.seconds > 0
