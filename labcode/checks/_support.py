@@ -5,7 +5,7 @@ A student's function may raise, warn or return the wrong thing; nothing here re-
 
 from __future__ import annotations
 
-import functools
+import contextlib
 import time
 import traceback
 import warnings
@@ -52,21 +52,17 @@ class Findings:
         return CheckReport(title, cases, diagnoses, time.perf_counter() - self.start)
 
 
-def single_threaded(check: Callable[..., CheckReport]) -> Callable[..., CheckReport]:
-    """Run a check on one intra-op thread, then restore the caller's setting: the tensors
-    are tiny, and on a busy 2-core machine two spinning threads made a check 10-40 times
-    slower than one."""
-
-    @functools.wraps(check)
-    def wrapper(*args, **kwargs) -> CheckReport:
-        previous = torch.get_num_threads()
-        torch.set_num_threads(1)
-        try:
-            return check(*args, **kwargs)
-        finally:
-            torch.set_num_threads(previous)
-
-    return wrapper
+@contextlib.contextmanager
+def single_threaded():
+    """Run a check (``@single_threaded()``) on one intra-op thread, then restore the caller's
+    setting: the tensors are tiny, and on a busy 2-core machine two spinning threads made a
+    check 10-40 times slower than one."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def callable_name(obj: object) -> str:

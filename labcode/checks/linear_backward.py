@@ -38,6 +38,10 @@ LINEAR_CASES: tuple[tuple[tuple[int, ...], int, int, bool], ...] = (
 _NAMES, _OF = ("grad_input", "grad_weight", "grad_bias"), ("x", "weight", "bias")
 _RECOGNISED = [m for m in MISTAKES if m.check == "linear_backward" and m.recognise]
 
+_NO_BIAS_HINT = (
+    "This case has no bias (bias is None): then return None for grad_bias and do not use bias."
+)
+
 
 def _same(got: object, want: object) -> bool:
     if got is None or want is None:
@@ -56,29 +60,25 @@ def _scale(got: torch.Tensor, ref: torch.Tensor) -> float:
     return ((got * ref).sum() / (ref * ref).sum()).item()
 
 
-def _explain(k: int, got: list, ref: tuple, planted: list) -> str:
-    """The code of the mistake that explains gradient ``k`` alone."""
-    for code, wrong in planted:
-        if not _same(wrong[k], ref[k]) and _same(got[k], wrong[k]):
-            return code
-    if got[k].shape != ref[k].shape:
-        return "wrong_shape"
-    if _same(got[k], _scale(got[k], ref[k]) * ref[k]):
-        return "constant_factor"
-    return "wrong_values"
-
-
 def _recognise(got: list, ref: tuple, wrong: list[int], p: LinearProblem) -> list[tuple[str, int]]:
     """``(code, gradient)`` of the mistakes that explain the wrong gradients: each one whose
-    plant reproduces all three (several: a tie the other cases decide), else one per wrong
-    gradient."""
+    plant reproduces all three (several: a tie the other cases decide), else, for each wrong
+    gradient, the first whose plant reproduces it alone, or its shape, scale or values."""
     planted = [(m.code, plant(list(ref), p)) for m in _RECOGNISED for plant in m.plants]
     whole = dict.fromkeys(code for code, w in planted if all(map(_same, got, w)))
     if whole:
         return [(code, wrong[0]) for code in whole]
     found: dict[str, int] = {}
     for k in wrong:
-        found.setdefault(_explain(k, got, ref, planted), k)
+        alone = [code for code, w in planted if not _same(w[k], ref[k]) and _same(got[k], w[k])]
+        if alone:
+            found.setdefault(alone[0], k)
+        elif got[k].shape != ref[k].shape:
+            found.setdefault("wrong_shape", k)
+        elif _same(got[k], _scale(got[k], ref[k]) * ref[k]):
+            found.setdefault("constant_factor", k)
+        else:
+            found.setdefault("wrong_values", k)
     return list(found.items())
 
 
@@ -93,6 +93,7 @@ def _info(p: LinearProblem, ref: tuple, k: int = 0, g: object = None) -> dict:
         got=tuple(g.shape) if both else None,
         want=None if ref[k] is None else tuple(ref[k].shape),
         scale=_scale(g, ref[k]) if both else float("nan"),
+        dtype=_validate.dtype_name(g.dtype) if isinstance(g, torch.Tensor) else None,
     )
 
 
@@ -108,36 +109,37 @@ def _gradient(
     k: int, g: object, want: torch.Tensor | None, add: Callable
 ) -> tuple[str, GradientComparison | None, bool]:
     """Gradient ``k``'s cell, its comparison, and whether its values are wrong (for
-    :func:`_recognise`); ``add`` diagnoses what is wrong with it besides its values."""
+    :func:`_recognise`); ``add(code, k, g)`` diagnoses what is wrong with it besides its values."""
     if want is None or not isinstance(g, torch.Tensor):
         if g is want:
             return "None (no bias)", None, False
-        if want is None:
-            expected = "None: there is no bias"
-        else:
-            expected = f"a tensor of {_OF[k]}'s shape {tuple(want.shape)}"
+        expected = (
+            "None: there is no bias"
+            if want is None
+            else f"a tensor of {_OF[k]}'s shape {tuple(want.shape)}"
+        )
         add("wrong_return", detail=f"{_NAMES[k]} must be {expected}, got {_validate.describe(g)}.")
         return "not a tensor", None, False
-    dtype = _validate.dtype_name(g.dtype)
     if not g.is_floating_point():
-        add("wrong_dtype", k, dtype=dtype)
-        return f"dtype {dtype}", None, False
+        add("wrong_dtype", k, g)
+        return f"dtype {_validate.dtype_name(g.dtype)}", None, False
     if not torch.isfinite(g).all():
-        add("not_finite", k)
+        add("not_finite", k, g)
         return "NaN/inf", None, False
     if g.shape != want.shape:
         return f"shape {tuple(g.shape)}", None, True
     rtol, atol = default_tolerance(g.dtype)  # float32 at float32's tolerance: its values count
     c = compare_gradients(g.double(), want, name=_NAMES[k], rtol=rtol, atol=atol)
     if g.dtype != want.dtype:
-        add("wrong_dtype", k, dtype=dtype)
+        add("wrong_dtype", k, g)
     return f"{c.max_abs_error:.1e} / {c.max_rel_error:.1e}", c, not c.passed
 
 
 def _check_case(
-    fn: Callable, index: int, findings: Findings, tied: dict, raised: list
+    fn: Callable, index: int, findings: Findings, tied: dict, raised: dict
 ) -> CaseResult:
-    """One row of :func:`check_linear_backward`: ``fn`` on the problem ``LINEAR_CASES[index]``."""
+    """One row of :func:`check_linear_backward`: ``fn`` on the problem ``LINEAR_CASES[index]``;
+    a tie (``tied``) and an exception (``raised``) wait for every case's findings."""
     batch_shape, d_in, d_out, has_bias = LINEAR_CASES[index]
     name = f"x {(*batch_shape, d_in)}, weight {(d_out, d_in)}, {'bias' if has_bias else 'no bias'}"
     p = random_linear_problem(batch_shape, d_in, d_out, bias=has_bias, seed=1000 + index)
@@ -152,7 +154,7 @@ def _check_case(
         codes.append(code)
 
     if exc is not None:
-        raised.append((name, exc, len(batch_shape) > 1))
+        raised[index] = exc
         codes.append(f"raised {type(exc).__name__}")
     elif not isinstance(result, (tuple, list)) or len(result) != 3:
         add(
@@ -162,12 +164,10 @@ def _check_case(
         )
     else:
         got = [g.detach() if isinstance(g, torch.Tensor) else g for g in result]
-        for k in range(3):
-            cells[_NAMES[k]], comparison, values_wrong = _gradient(k, got[k], ref[k], add)
-            if comparison is not None:
-                comparisons.append(comparison)
-            if values_wrong:
-                wrong.append(k)
+        checked = [_gradient(k, got[k], ref[k], add) for k in range(3)]
+        cells = dict(zip(_NAMES, (cell for cell, _, _ in checked)))
+        comparisons = [comparison for _, comparison, _ in checked if comparison is not None]
+        wrong = [k for k, (_, _, values_wrong) in enumerate(checked) if values_wrong]
         recognised = _recognise(got, ref, wrong, p) if wrong else []
         if len(recognised) > 1 and len(wrong) == 1:  # a tie: the other cases decide
             tied[name] = [(code, _info(p, ref, k, got[k])) for code, k in recognised]
@@ -183,7 +183,7 @@ def _check_case(
     return CaseResult(name, not codes, tuple(cells.items()), tuple(comparisons), note)
 
 
-@single_threaded
+@single_threaded()
 def check_linear_backward(fn: Callable) -> CheckReport:
     r"""Check a hand-written ``linear_backward`` against autograd.
 
@@ -213,23 +213,21 @@ def check_linear_backward(fn: Callable) -> CheckReport:
         "a function fn(grad_output, x, weight, bias) that returns "
         "(grad_input, grad_weight, grad_bias)",
     )
-    findings = Findings("linear_backward")
-    tied: dict[str, list] = {}  # case -> the mistakes that fit it equally well
-    raised: list[tuple[str, BaseException, bool]] = []  # (case, exception, several batch dims)
+    findings, tied, raised = Findings("linear_backward"), {}, {}
     cases = [_check_case(fn, i, findings, tied, raised) for i in range(len(LINEAR_CASES))]
     for name, candidates in tied.items():  # e.g. shape (1, D_out) for one sample
         code, fields = next((c for c in candidates if c[0] in findings.found), candidates[0])
         findings.add(code, name, **fields)
-    only_batched = 0 < len(raised) < len(LINEAR_CASES) and all(b for _, _, b in raised)
-    for name, exc, _ in raised:  # raised only where x has several batch dimensions: 2-D only
-        hint = ""
-        if name.endswith("no bias") and "NoneType" in str(exc):
-            hint = "This case has no bias (bias is None): then return None for grad_bias and do not use bias."
+    # raised only where x has several batch dimensions: a backward for 2-D x only
+    batched = all(len(LINEAR_CASES[i][0]) > 1 for i in raised)
+    only_batched = batched and 0 < len(raised) < len(LINEAR_CASES)
+    for i, exc in raised.items():
+        no_bias = not LINEAR_CASES[i][3] and "NoneType" in str(exc)
         findings.exception(
             exc,
-            name,
+            cases[i].name,
             f"{callable_name(fn)}(grad_output, x, weight, bias)",
-            hint,
+            _NO_BIAS_HINT if no_bias else "",
             "batch_dimensions" if only_batched else "raised",
         )
     report = findings.report(f"check_linear_backward({callable_name(fn)})", cases)

@@ -196,7 +196,7 @@ def _check_model(
     return CaseResult(call, not notes, tuple(cells.items()), (), "; ".join(notes))
 
 
-@single_threaded
+@single_threaded()
 def check_mlp(model_class: Callable[..., nn.Module]) -> CheckReport:
     """Check an MLP class: shapes, parameters, a nonlinearity, gradients to every parameter.
 

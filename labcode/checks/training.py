@@ -127,7 +127,7 @@ def _trajectory_row(match: str | None, exc: BaseException | None) -> tuple[str, 
     )
 
 
-@single_threaded
+@single_threaded()
 def check_training(
     train_fn: Callable,
     *,

@@ -94,5 +94,5 @@ def test_safe_call_returns_result_exception_and_warnings_without_raising():
 
 def test_single_threaded_restores_the_callers_thread_count():
     previous = torch.get_num_threads()
-    seen = single_threaded(lambda: torch.get_num_threads())()
+    seen = single_threaded()(lambda: torch.get_num_threads())()
     assert seen == 1 and torch.get_num_threads() == previous
