@@ -219,8 +219,9 @@ def check_linear_backward(fn: Callable) -> CheckReport:
         code, fields = next((c for c in candidates if c[0] in findings.found), candidates[0])
         findings.add(code, name, **fields)
     # raised only where x has several batch dimensions: a backward for 2-D x only
-    batched = all(len(LINEAR_CASES[i][0]) > 1 for i in raised)
-    only_batched = batched and 0 < len(raised) < len(LINEAR_CASES)
+    only_batched = 0 < len(raised) < len(LINEAR_CASES) and all(
+        len(LINEAR_CASES[i][0]) > 1 for i in raised
+    )
     for i, exc in raised.items():
         no_bias = not LINEAR_CASES[i][3] and "NoneType" in str(exc)
         findings.exception(

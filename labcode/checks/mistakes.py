@@ -64,11 +64,14 @@ def _zero_input(r: list, p) -> list:
 
 # ---- plants of check_mlp: plant(MLP) -> a wrong class
 class _Lambda(nn.Module):
-    """A module that applies a function: to build a wrong model from the right one."""
+    """A module that applies a function, with ``members`` (modules, parameters) as its
+    attributes: to build a wrong model from the right one."""
 
-    def __init__(self, fn: Callable) -> None:
+    def __init__(self, fn: Callable, **members) -> None:
         super().__init__()
         self.fn = fn
+        for name, member in members.items():
+            setattr(self, name, member)
 
     def forward(self, x):
         return self.fn(x)
@@ -78,21 +81,11 @@ def _then(M, fn: Callable) -> Callable:  # the right MLP, then fn on its output
     return lambda *a: nn.Sequential(M(*a), fn if isinstance(fn, nn.Module) else _Lambda(fn))
 
 
-def _unused_parameter(M):
-    def build(*args):
-        model = M(*args)
-        model.scale = nn.Parameter(torch.ones(args[-1]))  # created, never used in forward
-        return model
-
-    return build
-
-
 def _layers_in_a_list(M):
     def build(*args):
         layers = list(M(*args).layers)  # a plain list: nothing in it is registered ...
-        model = _Lambda(lambda x: reduce(lambda h, layer: layer(h), layers, x))
-        model.out = layers[-1]  # ... but the output layer
-        return model
+        # ... but the output layer (out)
+        return _Lambda(lambda x: reduce(lambda h, layer: layer(h), layers, x), out=layers[-1])
 
     return build
 
@@ -235,7 +228,8 @@ MISTAKES: list[Mistake] = [
             "collapses to one linear map, which cannot separate the moons.",
             (lambda M: partial(M, activation=None),)),
     Mistake(MODEL, "no_gradient", "Some parameter gets no gradient from the loss", "{detail}",
-            (_unused_parameter, lambda M: _then(M, torch.Tensor.detach))),
+            (lambda M: lambda *a: _Lambda(M(*a), scale=nn.Parameter(torch.ones(a[-1]))),  # unused
+             lambda M: _then(M, torch.Tensor.detach))),
     Mistake(MODEL, "unregistered_parameter",
             "Forward uses a trainable tensor the model does not register",
             "forward uses {n} trainable tensor(s) the model does not register (shapes {shapes}), "

@@ -38,26 +38,6 @@ _REFERENCES = {
     for o in ("adam", "sgd")
     for without in ("", " without zero_grad")
 }
-
-
-def _parameters(model: nn.Module) -> torch.Tensor:
-    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
-
-
-def _trajectory(train_fn: Callable, model0: nn.Module, X, y, lr: float, seed: int):
-    """``(name of the reference loop a short run reproduces, or None; its exception)``."""
-    model = copy.deepcopy(model0)
-    with seeded(seed):  # the student's loop may draw (torch.randperm): the same run every time
-        _, exc, _ = safe_call(train_fn, model, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
-    for name, reference in {} if exc else _REFERENCES.items():
-        expected = copy.deepcopy(model0)
-        reference(expected, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
-        scale = _parameters(model0).abs().max().item()
-        if (_parameters(model) - _parameters(expected)).abs().max().item() <= 1e-5 * scale:
-            return name, None
-    return None, exc
-
-
 #: What ``retain_graph=True`` adds when the loss is computed once, outside the loop.
 RETAIN_GRAPH_HINT = (
     "This is the follow-up of computing the loss once, outside the loop: "
@@ -66,17 +46,49 @@ RETAIN_GRAPH_HINT = (
 )
 
 
-def _backward_twice(exc: BaseException, n_passes: int) -> str | None:
-    """``""`` for autograd's error on a second backward through a freed graph (the loss
-    computed once); the hint for its ``retain_graph=True`` follow-up, an in-place
-    modification found after a backward pass went through; else ``None``."""
-    if not isinstance(exc, RuntimeError):
-        return None
-    if "backward through the graph a second time" in str(exc):
-        return ""
-    if "modified by an inplace operation" in str(exc) and n_passes > 0:
-        return RETAIN_GRAPH_HINT
-    return None
+def _parameters(model: nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().reshape(-1) for p in model.parameters()])
+
+
+def _loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    with torch.no_grad():
+        return nn.functional.cross_entropy(model(X), y).item()
+
+
+def _trajectory(train_fn: Callable, model0: nn.Module, X, y, lr: float, seed: int):
+    """``(the reference loop a short run reproduces, or None; the row's value; its note)``."""
+    model = copy.deepcopy(model0)
+    with seeded(seed):  # the student's loop may draw (torch.randperm): the same run every time
+        _, exc, _ = safe_call(train_fn, model, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
+    if exc is not None:
+        return None, "not compared", f"a {TRAJECTORY_EPOCHS}-epoch run raised {type(exc).__name__}"
+    for name, reference in _REFERENCES.items():
+        expected = copy.deepcopy(model0)
+        reference(expected, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
+        scale = _parameters(model0).abs().max().item()
+        if (_parameters(model) - _parameters(expected)).abs().max().item() <= 1e-5 * scale:
+            return name, f"match {name}", ""
+    return (
+        None,
+        "match no reference loop",
+        (
+            "not an error by itself (minibatches, momentum or another optimizer differ from the "
+            "references); the other rows decide"
+        ),
+    )
+
+
+def _raised(exc: BaseException, n_passes: int) -> tuple[str, str]:
+    """The code and hint for an exception of the main run: ``backward_twice`` for autograd's
+    error on a second backward through a freed graph (the loss computed once), and for its
+    ``retain_graph=True`` follow-up, an in-place modification found after a backward pass
+    went through; else ``raised``."""
+    text = str(exc) if isinstance(exc, RuntimeError) else ""
+    if "backward through the graph a second time" in text:
+        return "backward_twice", ""
+    if "modified by an inplace operation" in text and n_passes > 0:
+        return "backward_twice", RETAIN_GRAPH_HINT
+    return "raised", "check_training calls train_fn(model, X, y, epochs=..., lr=...)."
 
 
 def _watched_run(
@@ -86,18 +98,15 @@ def _watched_run(
     adds to it: ``(returned, exception, backward passes, stale gradients found)``."""
     passes, stale = dict.fromkeys(dict(model.named_parameters()), 0), []
 
-    def watch(pname: str, param: torch.Tensor) -> Callable:
-        def hook(grad: torch.Tensor) -> None:
-            passes[pname] += 1
-            if param.grad is not None and param.grad.abs().max().item() > 0:
-                stale.append((passes[pname], pname, param.grad.abs().max().item()))
+    def hook(pname: str, param: torch.Tensor, grad: torch.Tensor) -> None:
+        passes[pname] += 1
+        if param.grad is not None and param.grad.abs().max().item() > 0:
+            stale.append((passes[pname], pname, param.grad.abs().max().item()))
 
-        return hook
-
-    handles = [p.register_hook(watch(n, p)) for n, p in model.named_parameters()]
+    hooks = [p.register_hook(functools.partial(hook, n, p)) for n, p in model.named_parameters()]
     with seeded(seed):  # a loop that draws random numbers gets the same run every time
         returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
-    for handle in handles:
+    for handle in hooks:
         handle.remove()
     return returned, exc, max(passes.values()), stale
 
@@ -112,19 +121,6 @@ def _accuracy_advice(match: str | None, findings: Findings) -> str:
     if findings.found:
         return "Fix the mistakes above first: they explain it."
     return "Train longer, or with a larger learning rate (plain SGD needs about lr=0.5)."
-
-
-def _trajectory_row(match: str | None, exc: BaseException | None) -> tuple[str, str]:
-    """The value and note of the row that compares a short run with the reference loops."""
-    if exc is not None:
-        return "not compared", f"a {TRAJECTORY_EPOCHS}-epoch run raised {type(exc).__name__}"
-    if match is not None:
-        return f"match {match}", ""
-    return "match no reference loop", (
-        "not an error by itself (minibatches, momentum or "
-        "another optimizer differ from the references); the "
-        "other rows decide"
-    )
 
 
 @single_threaded()
@@ -178,10 +174,8 @@ def check_training(
         (nn.Module,),
     )
     epochs, lr = _validate.positive_int("epochs", epochs), _validate.positive_float("lr", lr)
-    min_accuracy, seed = (
-        _validate.fraction("min_accuracy", min_accuracy),
-        _validate.integer("seed", seed),
-    )
+    min_accuracy = _validate.fraction("min_accuracy", min_accuracy)
+    seed = _validate.integer("seed", seed)
     findings, rows, name = Findings("training"), [], callable_name(train_fn)
     (X, y), (X_test, y_test) = (
         make_moons(TRAINING_SAMPLES, noise=0.1, seed=seed + i) for i in (0, 1)
@@ -195,22 +189,14 @@ def check_training(
 
     # The main run, watched: just before each backward pass adds to p.grad, look at p.grad.
     model = copy.deepcopy(model0)
-    with torch.no_grad():
-        loss_before = nn.functional.cross_entropy(model(X), y).item()
+    loss_before = _loss(model, X, y)
     returned, exc, n_passes, stale = _watched_run(train_fn, model, X, y, epochs, lr, seed)
-    twice = None if exc is None else _backward_twice(exc, n_passes)
-    if exc is None:
-        note = ""
-    elif twice is not None:
-        note = findings.exception(exc, None, call, twice, code="backward_twice")
-    else:
-        note = findings.exception(
-            exc, None, call, "check_training calls train_fn(model, X, y, epochs=..., lr=...)."
-        )
-    row(f"runs: {call}", exc is None, "ok" if exc is None else "raised", note)
     if exc is not None:
+        code, hint = _raised(exc, n_passes)
+        row(f"runs: {call}", False, "raised", findings.exception(exc, None, call, hint, code))
         return findings.report(f"check_training({name})", rows)
-    match, trajectory_exc = _trajectory(train_fn, model0, X, y, lr, seed)
+    row(f"runs: {call}", True, "ok")
+    match, *trajectory_row = _trajectory(train_fn, model0, X, y, lr, seed)
 
     if n_passes < epochs:
         findings.add("no_backward" if n_passes == 0 else "too_few_steps", n=n_passes, epochs=epochs)
@@ -221,21 +207,19 @@ def check_training(
             detail=f"before backward pass {stale[0][0]}, {stale[0][1]}"
             f".grad still held an earlier gradient (max |grad| {stale[0][2]:.2e})",
         )
-    if n_passes and stale:
-        row(
-            "gradients cleared before each backward pass",
-            False,
-            f"stale in {len({s[0] for s in stale})} of {n_passes} passes",
+    if n_passes:
+        value = (
+            f"stale in {len({s[0] for s in stale})} of {n_passes} passes"
+            if stale
+            else f"all {n_passes} passes"
         )
-    elif n_passes:
-        row("gradients cleared before each backward pass", True, f"all {n_passes} passes")
+        row("gradients cleared before each backward pass", not stale, value)
     changed = not torch.equal(_parameters(model0), _parameters(model))
     if n_passes and not changed:
         findings.add("no_update")
     row("parameters updated", changed, "yes" if changed else "no")
 
-    with torch.no_grad():
-        loss_after = nn.functional.cross_entropy(model(X), y).item()
+    loss_after = _loss(model, X, y)
     if not math.isfinite(loss_after):
         findings.add("not_finite", loss=loss_after)
     elif loss_after >= loss_before:
@@ -269,11 +253,7 @@ def check_training(
             detail=f"after {TRAJECTORY_EPOCHS} epochs the parameters "
             f"match {match} (and not the loop with zero_grad)",
         )
-    row(
-        f"parameters after {TRAJECTORY_EPOCHS} epochs",
-        not accumulates,
-        *_trajectory_row(match, trajectory_exc),
-    )
+    row(f"parameters after {TRAJECTORY_EPOCHS} epochs", not accumulates, *trajectory_row)
     report = findings.report(f"check_training({name})", rows)
     losses = getattr(returned, "loss", returned)
     if (
