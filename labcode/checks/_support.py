@@ -47,9 +47,9 @@ class Findings:
         self.add(code, case, detail=f"{what} raised {text}.{' ' + hint if hint else ''}")
         return f"raised {type(exc).__name__}"
 
-    def report(self, title: str, cases: list) -> CheckReport:
+    def report(self, title: str, cases: list, notes: list[str] | None = None) -> CheckReport:
         diagnoses = [Diagnosis(c, m, tuple(cs)) for c, (m, cs) in self.found.items()]
-        return CheckReport(title, cases, diagnoses, time.perf_counter() - self.start)
+        return CheckReport(title, cases, diagnoses, time.perf_counter() - self.start, notes or [])
 
 
 @contextlib.contextmanager

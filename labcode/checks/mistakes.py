@@ -284,8 +284,6 @@ MISTAKES: list[Mistake] = [
 DIAGNOSIS_CODES: dict[str, str] = {}
 for _m in MISTAKES:
     DIAGNOSIS_CODES.setdefault(_m.code, _m.meaning)
-#: What a student names the function (or class) each check takes.
-_STUDENTS = {BACKWARD: "linear_backward", MODEL: "MLP", LOOP: "train"}
 
 
 def mistake(code: str, check: str) -> Mistake:
@@ -305,7 +303,11 @@ def planted(mistake: Mistake) -> list[Callable]:
                 return plant(MLP)(*args, **kwargs)
             return plant(*args, **kwargs)
 
-        students.__qualname__ = students.__name__ = _STUDENTS[mistake.check]
+        students.__qualname__ = students.__name__ = {
+            BACKWARD: "linear_backward",
+            MODEL: "MLP",
+            LOOP: "train",
+        }[mistake.check]
         return students
 
     return [wrong(plant) for plant in mistake.plants]

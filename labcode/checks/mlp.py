@@ -10,6 +10,7 @@ parameter.
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Callable
 
 import torch
@@ -30,17 +31,13 @@ MLP_CONFIGS: tuple[tuple[int, tuple[int, ...], int], ...] = (
 MLP_BATCH_SIZES = (1, 7, 32)
 
 
-def _graph_leaves(output: torch.Tensor) -> list[torch.Tensor]:
-    """Every leaf tensor that requires grad and that ``output`` depends on."""
-    leaves, seen, stack = [], set(), [output.grad_fn]
-    while stack:
-        node = stack.pop()
-        if node is not None and node not in seen:
-            seen.add(node)
-            if getattr(node, "variable", None) is not None:  # AccumulateGrad holds the leaf
-                leaves.append(node.variable)
-            stack.extend(nxt for nxt, _ in node.next_functions)
-    return leaves
+def _graph_leaves(node, seen: set) -> list[torch.Tensor]:
+    """Every leaf tensor that requires grad and that the autograd ``node`` depends on."""
+    if node is None or node in seen:
+        return []
+    seen.add(node)
+    found = [node.variable] if getattr(node, "variable", None) is not None else []  # a leaf's
+    return found + [t for nxt, _ in node.next_functions for t in _graph_leaves(nxt, seen)]
 
 
 def _affine_error(model: nn.Module, d_in: int, dtype: torch.dtype, seed: int) -> float:
@@ -61,17 +58,11 @@ def _affine_error(model: nn.Module, d_in: int, dtype: torch.dtype, seed: int) ->
         )
 
 
-def _check_model(
-    model_class: Callable,
-    call: str,
-    index: int,
-    d_in: int,
-    hidden: tuple[int, ...],
-    n_out: int,
-    findings: Findings,
-) -> CaseResult:
-    """One row of :func:`check_mlp`: build ``call`` and probe it as a black box. A cell shows
-    what was found, or the code of the mistake seen there."""
+def _check_model(model_class: Callable, index: int, findings: Findings) -> CaseResult:
+    """One row of :func:`check_mlp`: build the model ``MLP_CONFIGS[index]`` and probe it as a
+    black box. A cell shows what was found, or the code of the mistake seen there."""
+    d_in, hidden, n_out = MLP_CONFIGS[index]
+    call = f"{callable_name(model_class)}({d_in}, {list(hidden)}, {n_out})"
     cells = {"module": "—", "output (N, C)": "—", "nonlinear": "—", "gradients": "—"}
     notes: list[str] = []
 
@@ -111,19 +102,14 @@ def _check_model(
             return raised(exc, f"the forward pass on x of shape {(n, d_in)}", column)
         if not isinstance(out, torch.Tensor):
             return add("wrong_output", column, detail=_validate.describe(out))
-        if tuple(out.shape) != (n, n_out):
+        shape, detail = tuple(out.shape), ""
+        if shape == (n_out, n):
+            detail = " It is transposed."
+        elif out.numel() == n:
+            detail = " One number per sample: return one logit per class, not the predicted class or a squeezed output."
+        if shape != (n, n_out):
             return add(
-                "wrong_shape",
-                column,
-                x=(n, d_in),
-                got=tuple(out.shape),
-                want=(n, n_out),
-                detail=" It is transposed."
-                if tuple(out.shape) == (n_out, n)
-                else " One number per sample: return one logit per class, not the predicted "
-                "class or a squeezed output."
-                if out.numel() == n
-                else "",
+                "wrong_shape", column, x=(n, d_in), got=shape, want=(n, n_out), detail=detail
             )
         if not torch.isfinite(out).all():
             return add("not_finite", column)
@@ -151,11 +137,7 @@ def _check_model(
 
     # Gradients, in training mode and the model's own dtype.
     model.train()
-    x, y = (
-        torch.randn(8, d_in, generator=generator),
-        torch.randint(0, n_out, (8,), generator=generator),
-    )
-    out, exc, _ = safe_call(model, x)
+    out, exc, _ = safe_call(model, torch.randn(8, d_in, generator=generator))
     if exc is not None:
         return raised(exc, "the forward pass in training mode", "gradients")
     if not out.requires_grad:
@@ -166,7 +148,9 @@ def _check_model(
             "parameter can get a gradient: forward breaks the autograd graph (torch.no_grad(), "
             ".detach(), .item(), .numpy() or torch.tensor(...) on an intermediate result).",
         )
-    stray = [t for t in _graph_leaves(out) if all(t is not p for p in params.values())]
+    stray = [
+        t for t in _graph_leaves(out.grad_fn, set()) if all(t is not p for p in params.values())
+    ]
     if stray:
         add(
             "unregistered_parameter",
@@ -174,6 +158,7 @@ def _check_model(
             n=len(stray),
             shapes=", ".join(str(tuple(t.shape)) for t in stray[:4]),
         )
+    y = torch.randint(0, n_out, (8,), generator=generator)
     _, exc, _ = safe_call(lambda: nn.functional.cross_entropy(out, y).backward())
     if exc is not None:
         return raised(exc, "backward through the model", "gradients")
@@ -188,9 +173,9 @@ def _check_model(
         )
     elif not stray:
         cells["gradients"] = f"ok, all {len(params)} tensors"
-    widths = (d_in, *hidden, n_out)
-    want = [(b, a) for a, b in zip(widths, widths[1:])]  # (out_features, in_features) each
-    got = [tuple(p.shape) for p in params.values() if p.dim() == 2]  # the weights, in order
+    # the weights, in order: one (out_features, in_features) per layer
+    want = [(b, a) for a, b in itertools.pairwise((d_in, *hidden, n_out))]
+    got = [tuple(p.shape) for p in params.values() if p.dim() == 2]
     if params and not stray and got != want:  # (unregistered layers are diagnosed as that)
         add("wrong_layer_sizes", "module", got=got, want=want)
     return CaseResult(call, not notes, tuple(cells.items()), (), "; ".join(notes))
@@ -229,18 +214,7 @@ def check_mlp(model_class: Callable[..., nn.Module]) -> CheckReport:
         (nn.Module,),
     )
     findings, cases = Findings("mlp"), []
-    cls = callable_name(model_class)
-    for index, (d_in, hidden, n_out) in enumerate(MLP_CONFIGS):
+    for index in range(len(MLP_CONFIGS)):
         with seeded(index):  # an init or dropout draws the same numbers on every run
-            cases.append(
-                _check_model(
-                    model_class,
-                    f"{cls}({d_in}, {list(hidden)}, {n_out})",
-                    index,
-                    d_in,
-                    hidden,
-                    n_out,
-                    findings,
-                )
-            )
-    return findings.report(f"check_mlp({cls})", cases)
+            cases.append(_check_model(model_class, index, findings))
+    return findings.report(f"check_mlp({callable_name(model_class)})", cases)

@@ -174,8 +174,10 @@ def check_training(
         (nn.Module,),
     )
     epochs, lr = _validate.positive_int("epochs", epochs), _validate.positive_float("lr", lr)
-    min_accuracy = _validate.fraction("min_accuracy", min_accuracy)
-    seed = _validate.integer("seed", seed)
+    min_accuracy, seed = (
+        _validate.fraction("min_accuracy", min_accuracy),
+        _validate.integer("seed", seed),
+    )
     findings, rows, name = Findings("training"), [], callable_name(train_fn)
     (X, y), (X_test, y_test) = (
         make_moons(TRAINING_SAMPLES, noise=0.1, seed=seed + i) for i in (0, 1)
@@ -208,12 +210,13 @@ def check_training(
             f".grad still held an earlier gradient (max |grad| {stale[0][2]:.2e})",
         )
     if n_passes:
-        value = (
+        row(
+            "gradients cleared before each backward pass",
+            not stale,
             f"stale in {len({s[0] for s in stale})} of {n_passes} passes"
             if stale
-            else f"all {n_passes} passes"
+            else f"all {n_passes} passes",
         )
-        row("gradients cleared before each backward pass", not stale, value)
     changed = not torch.equal(_parameters(model0), _parameters(model))
     if n_passes and not changed:
         findings.add("no_update")
