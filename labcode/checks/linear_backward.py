@@ -220,12 +220,11 @@ def check_linear_backward(fn: Callable) -> CheckReport:
         len(LINEAR_CASES[i][0]) > 1 for i in raised
     )
     for i, exc in raised.items():
-        no_bias = not LINEAR_CASES[i][3] and "NoneType" in str(exc)
         findings.exception(
             exc,
             cases[i].name,
             f"{callable_name(fn)}(grad_output, x, weight, bias)",
-            _NO_BIAS_HINT if no_bias else "",
+            _NO_BIAS_HINT if not LINEAR_CASES[i][3] and "NoneType" in str(exc) else "",
             "batch_dimensions" if only_batched else "raised",
         )
     note = (

@@ -280,10 +280,12 @@ MISTAKES: list[Mistake] = [
 ]
 # fmt: on
 
-#: Every diagnosis code a check can report, with what it means (its first meaning).
-DIAGNOSIS_CODES: dict[str, str] = {}
-for _m in MISTAKES:
-    DIAGNOSIS_CODES.setdefault(_m.code, _m.meaning)
+#: Every diagnosis code a check can report, in the catalogue's order, with what it means (its
+#: first meaning).
+DIAGNOSIS_CODES: dict[str, str] = {
+    code: next(m.meaning for m in MISTAKES if m.code == code)
+    for code in dict.fromkeys(m.code for m in MISTAKES)
+}
 
 
 def mistake(code: str, check: str) -> Mistake:

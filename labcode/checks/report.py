@@ -66,9 +66,10 @@ class CheckReport:
 
     def _verdict(self) -> tuple[str, str]:
         """PASS or FAIL, and the counts behind it."""
-        n, passed = len(self.diagnoses), sum(c.passed for c in self.cases)
+        n = len(self.diagnoses)
         return "PASS" if self.passed else "FAIL", (
-            f"{passed} of {len(self.cases)} cases passed, {n} diagnos{'is' if n == 1 else 'es'}"
+            f"{sum(c.passed for c in self.cases)} of {len(self.cases)} cases passed, "
+            f"{n} diagnos{'is' if n == 1 else 'es'}"
         )
 
     def _table(self) -> list[list[str]]:

@@ -55,11 +55,29 @@ def _loss(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
         return nn.functional.cross_entropy(model(X), y).item()
 
 
+def _watched_run(
+    train_fn: Callable, model: nn.Module, X, y, epochs: int, lr: float, seed: int
+) -> tuple[object, BaseException | None, int, list]:
+    """Run ``train_fn`` on ``model``, looking at each ``p.grad`` just before a backward pass
+    adds to it: ``(returned, exception, backward passes, stale gradients found)``."""
+    passes, stale = dict.fromkeys(dict(model.named_parameters()), 0), []
+
+    def hook(pname: str, param: torch.Tensor, grad: torch.Tensor) -> None:
+        passes[pname] += 1
+        if param.grad is not None and param.grad.abs().max().item() > 0:
+            stale.append((passes[pname], pname, param.grad.abs().max().item()))
+
+    for pname, param in model.named_parameters():  # the model is the check's own copy
+        param.register_hook(functools.partial(hook, pname, param))
+    with seeded(seed):  # a loop that draws random numbers (torch.randperm): the same run every time
+        returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
+    return returned, exc, max(passes.values()), stale
+
+
 def _trajectory(train_fn: Callable, model0: nn.Module, X, y, lr: float, seed: int):
     """``(the reference loop a short run reproduces, or None; the row's value; its note)``."""
     model = copy.deepcopy(model0)
-    with seeded(seed):  # the student's loop may draw (torch.randperm): the same run every time
-        _, exc, _ = safe_call(train_fn, model, X, y, epochs=TRAJECTORY_EPOCHS, lr=lr)
+    exc = _watched_run(train_fn, model, X, y, TRAJECTORY_EPOCHS, lr, seed)[1]
     if exc is not None:
         return None, "not compared", f"a {TRAJECTORY_EPOCHS}-epoch run raised {type(exc).__name__}"
     for name, reference in _REFERENCES.items():
@@ -89,26 +107,6 @@ def _raised(exc: BaseException, n_passes: int) -> tuple[str, str]:
     if "modified by an inplace operation" in text and n_passes > 0:
         return "backward_twice", RETAIN_GRAPH_HINT
     return "raised", "check_training calls train_fn(model, X, y, epochs=..., lr=...)."
-
-
-def _watched_run(
-    train_fn: Callable, model: nn.Module, X, y, epochs: int, lr: float, seed: int
-) -> tuple[object, BaseException | None, int, list]:
-    """Run ``train_fn`` on ``model``, looking at each ``p.grad`` just before a backward pass
-    adds to it: ``(returned, exception, backward passes, stale gradients found)``."""
-    passes, stale = dict.fromkeys(dict(model.named_parameters()), 0), []
-
-    def hook(pname: str, param: torch.Tensor, grad: torch.Tensor) -> None:
-        passes[pname] += 1
-        if param.grad is not None and param.grad.abs().max().item() > 0:
-            stale.append((passes[pname], pname, param.grad.abs().max().item()))
-
-    hooks = [p.register_hook(functools.partial(hook, n, p)) for n, p in model.named_parameters()]
-    with seeded(seed):  # a loop that draws random numbers gets the same run every time
-        returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
-    for handle in hooks:
-        handle.remove()
-    return returned, exc, max(passes.values()), stale
 
 
 def _accuracy_advice(match: str | None, findings: Findings) -> str:
@@ -257,15 +255,14 @@ def check_training(
             f"match {match} (and not the loop with zero_grad)",
         )
     row(f"parameters after {TRAJECTORY_EPOCHS} epochs", not accumulates, *trajectory_row)
-    report = findings.report(f"check_training({name})", rows)
-    losses = getattr(returned, "loss", returned)
+    losses, notes = getattr(returned, "loss", returned), []  # a History's, or the loop's list
     if (
         isinstance(losses, (list, tuple))
         and losses
         and all(isinstance(v, (int, float)) for v in losses)
     ):
-        report.notes.append(
+        notes.append(
             f"your function returned {len(losses)} losses: its own record, taken "
             "during training; the row above measures the loss before and after it."
         )
-    return report
+    return findings.report(f"check_training({name})", rows, notes)
