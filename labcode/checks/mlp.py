@@ -106,7 +106,10 @@ def _check_model(model_class: Callable, index: int, findings: Findings) -> CaseR
         if shape == (n_out, n):
             detail = " It is transposed."
         elif out.numel() == n:
-            detail = " One number per sample: return one logit per class, not the predicted class or a squeezed output."
+            detail = (
+                " One number per sample: return one logit per class, not the predicted "
+                "class or a squeezed output."
+            )
         if shape != (n, n_out):
             return add(
                 "wrong_shape", column, x=(n, d_in), got=shape, want=(n, n_out), detail=detail

@@ -69,7 +69,7 @@ def _watched_run(
 
     for pname, param in model.named_parameters():  # the model is the check's own copy
         param.register_hook(functools.partial(hook, pname, param))
-    with seeded(seed):  # a loop that draws random numbers (torch.randperm): the same run every time
+    with seeded(seed):  # a loop that draws (torch.randperm) gets the same run every time
         returned, exc, _ = safe_call(train_fn, model, X, y, epochs=epochs, lr=lr)
     return returned, exc, max(passes.values()), stale
 
