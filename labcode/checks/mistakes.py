@@ -83,8 +83,7 @@ def _then(M, fn: Callable) -> Callable:  # the right MLP, then fn on its output
 
 def _layers_in_a_list(M):
     def build(*args):
-        layers = list(M(*args).layers)  # a plain list: nothing in it is registered ...
-        # ... but the output layer (out)
+        layers = list(M(*args).layers)  # a plain list: of these, only out is registered
         return _Lambda(lambda x: reduce(lambda h, layer: layer(h), layers, x), out=layers[-1])
 
     return build
@@ -131,7 +130,7 @@ MISTAKES: list[Mistake] = [
             "{detail}", (lambda r, p: _raise(NotImplementedError("TODO: implement linear_backward")),)),
     Mistake(BACKWARD, "raised", "Calling the function raised an exception", "{detail}",
             (lambda r, p: _raise(ValueError("shapes do not line up")),
-             lambda r, p: [r[0], r[1], _rows(p).sum(0) + 0 * p.bias.sum()])),  # bias is None
+             lambda r, p: [r[0], r[1], _rows(p).sum(0) + 0 * p.bias.sum()])),  # uses bias: None
     Mistake(BACKWARD, "batch_dimensions", "Right for 2-D x, wrong with several batch dimensions",
             "{detail} It fails only where x has several batch dimensions: flatten them first "
             "(x.reshape(-1, D_in), grad_output.reshape(-1, D_out)) for the 2-D formulas; "
