@@ -116,22 +116,6 @@ def float_dtype(name: str, value: object) -> torch.dtype:
     return value
 
 
-def same_dtype_and_device(
-    reference_name: str, reference: torch.Tensor, name: str, value: torch.Tensor
-) -> None:
-    """``value`` must share ``reference``'s dtype and device (torch would not mix them)."""
-    if value.dtype != reference.dtype:
-        raise TypeError(
-            f"{name} has dtype {value.dtype} but {reference_name} has dtype "
-            f"{reference.dtype}; use one dtype for both"
-        )
-    if value.device != reference.device:
-        raise ValueError(
-            f"{name} is on {value.device} but {reference_name} is on "
-            f"{reference.device}; move both to one device"
-        )
-
-
 def student_code(
     name: str,
     value: object,
