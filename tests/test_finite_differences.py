@@ -134,7 +134,7 @@ def test_precision_comparison_float64_passes_and_float32_fails():
     "kwargs, error, match",
     [
         (dict(eps=0.0), ValueError, r"eps must be a positive, finite number, got 0\.0"),
-        (dict(seed=2**64), ValueError, r"seed must fit in 64 bits"),
+        (dict(seed=2**64), ValueError, r"seed must be an int of 64 bits"),
     ],
 )
 def test_precision_comparison_rejects_bad_input_naming_it(kwargs, error, match):

@@ -415,7 +415,7 @@ BAD_TRAIN_INPUT = [
     (dict(lr=-0.01), ValueError, r"lr must be a positive, finite number, got -0\.01"),
     (dict(lr=math.nan), ValueError, r"lr must be a positive, finite number, got nan"),
     (dict(lr=math.inf), ValueError, r"lr must be a positive, finite number, got inf"),
-    (dict(lr="0.01"), TypeError, r"lr must be a positive number, got str '0\.01'"),
+    (dict(lr="0.01"), TypeError, r"lr must be a positive, finite number, got str '0\.01'"),
     (
         dict(optimizer="rmsprop"),
         ValueError,
@@ -423,7 +423,7 @@ BAD_TRAIN_INPUT = [
     ),
     (dict(batch_size=0), ValueError, r"batch_size must be a positive int, got 0"),
     (dict(batch_size=8.0), TypeError, r"batch_size must be a positive int, got float 8\.0"),
-    (dict(seed="0"), TypeError, r"seed must be an int, got str '0'"),
+    (dict(seed="0"), TypeError, r"seed must be an int of 64 bits, .*got str '0'"),
     (dict(X_val=torch.ones(5, 2)), TypeError, r"y_val must be a torch\.Tensor, got None"),
     (dict(y_val=torch.zeros(5, dtype=torch.int64)), TypeError, r"X_val must be .*, got None"),
     (
