@@ -135,18 +135,6 @@ def test_compare_gradients_rejects_bad_tolerances_naming_them(kwargs, error, mat
         compare_gradients(g, g, **kwargs)
 
 
-@pytest.mark.parametrize(
-    "a, b, match",
-    [
-        ([1.0], torch.ones(1), r"a must be a torch\.Tensor, got list"),
-        (torch.ones(1), torch.ones(1, dtype=torch.int64), r"b must be a floating-point tensor"),
-    ],
-)
-def test_relative_error_rejects_bad_input_naming_it(a, b, match):
-    with pytest.raises(TypeError, match=match):
-        relative_error(a, b)
-
-
 # ---- default_tolerance: torch.testing.assert_close's -----------------------------------
 
 
@@ -179,11 +167,6 @@ def test_default_tolerance_is_assert_closes_documented_table():
     assert default_tolerance(torch.float32) == (1.3e-6, 1e-5)
     assert default_tolerance(f64) == (1e-7, 1e-7)
     assert default_tolerance(torch.int64) == (0.0, 0.0)  # exact, as assert_close
-
-
-def test_default_tolerance_rejects_a_non_dtype():
-    with pytest.raises(TypeError, match=r"dtype must be a torch\.dtype .*got str 'float32'"):
-        default_tolerance("float32")
 
 
 # ---- random problems and the autograd reference ----------------------------------------
