@@ -308,7 +308,7 @@ def test_nonlinearity_probe_honours_its_arguments():
     "kwargs, error, match",
     [
         (dict(activation=None), ValueError, r"activation must name the nonlinearity.*got None"),
-        (dict(activation="swish"), ValueError, r"activation must be one of .* got 'swish'"),
+        (dict(activation="swish"), ValueError, r"activation must be one of .* got str 'swish'"),
         (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
         (dict(noise=-1.0), ValueError, r"noise must be a finite number >= 0, got -1\.0"),
         (dict(epochs=0), ValueError, r"epochs must be a positive int, got 0"),
