@@ -15,8 +15,6 @@ Made from what the same build wrote, so a new symbol or icon is in the font it s
 Tests: tests/test_book_fonts.py; tests/site checks that the icons and formulas are drawn.
 """
 
-from __future__ import annotations
-
 import html
 import io
 import re

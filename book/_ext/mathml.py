@@ -12,8 +12,6 @@ client-side fallback, because no formula of the book needs one.
 Tests: tests/test_book_mathml.py; tests/site checks each formula's rendered size.
 """
 
-from __future__ import annotations
-
 import re
 
 from docutils import nodes
