@@ -41,7 +41,7 @@ def app(tmp_path, monkeypatch):
     glue = {
         "acc": {"data": {"text/plain": "0.9985"}},
         "name": {"data": {"text/plain": "'MLP'"}},
-        "n": {"data": {"text/plain": "np.float64(2.5)"}},
+        "n": {"data": {"text/plain": "2.5"}},
         "eq": {"data": {"text/markdown": "$x^2$", "text/plain": "<Markdown>"}},
         "fig": {"data": {"image/png": PNG}},
     }
@@ -79,10 +79,7 @@ def convert(app, text: str) -> str:
     "myst, plain",
     [
         ("accuracy {glue:text}`acc:.2%`", "accuracy 99.85%"),
-        (
-            "a string {glue:text}`name`, a numpy float {glue:text}`n:.1f`",
-            "a string MLP, a numpy float 2.5",
-        ),
+        ("a string {glue:text}`name`, a float {glue:text}`n:.2f`", "a string MLP, a float 2.50"),
         ("math {glue:md}`eq:myst`", "math $x^2$"),
         ("see {doc}`lab`", f"see [Homework lab]({SITE}book/lab.html)"),
         ("see {doc}`the lab <lab>`", f"see [the lab]({SITE}book/lab.html)"),

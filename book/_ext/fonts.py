@@ -58,8 +58,7 @@ def icon_codepoints(texts: list[str], css: str) -> set[int]:
 
 
 def cut(source: Path, target: Path, codepoints: set[int], flavor: str) -> None:
-    options = subset.Options()
-    options.flavor, options.layout_features, options.notdef_outline = flavor, ["*"], True
+    options = subset.Options(flavor=flavor, layout_features=["*"], notdef_outline=True)
     # read whole (the target may be the source); keep head.modified, so two builds match
     font = TTFont(io.BytesIO(source.read_bytes()), recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
@@ -72,20 +71,12 @@ def cut(source: Path, target: Path, codepoints: set[int], flavor: str) -> None:
 def _cut_fonts(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    out = Path(app.outdir)
-    pages = [p.read_text(encoding="utf-8") for p in out.rglob("*.html")]
-    cut(
-        MATH_FONT,
-        out / "_static" / "fonts" / MATH_FONT.name,
-        {ord(c) for c in math_text(pages)},
-        "woff",
-    )
-    static = out / "_static"
+    static = Path(app.outdir, "_static")
+    pages = [p.read_text(encoding="utf-8") for p in Path(app.outdir).rglob("*.html")]
+    cut(MATH_FONT, static / "fonts" / MATH_FONT.name, {ord(c) for c in math_text(pages)}, "woff")
     css = "".join(p.read_text(encoding="utf-8") for p in (static / "styles").glob("*.css"))
-    scripts = [
-        p.read_text(encoding="utf-8", errors="replace") for p in (static / "scripts").glob("*.js")
-    ]
-    icons = icon_codepoints(pages + scripts, css)
+    scripts = (static / "scripts").glob("*.js")
+    icons = icon_codepoints(pages + [p.read_text("utf-8", "replace") for p in scripts], css)
     webfonts = sorted((static / "vendor" / "fontawesome" / "webfonts").glob("*.woff2"))
     if not icons or not webfonts:
         logger.warning(

@@ -70,7 +70,7 @@ def watched_digest(root: Path) -> str:
 
 def cache_folder(app: Sphinx, config: Config) -> Path:
     """The jupyter-cache folder, resolved exactly as myst-nb resolves it."""
-    default = Path(app.outdir).parent / ".jupyter_cache"
+    default = Path(app.outdir).parent / ".jupyter_cache"  # myst-nb's default
     return Path(config.nb_execution_cache_path or default).resolve()
 
 

@@ -31,7 +31,6 @@ they are numbered in page order, so two builds write the same bytes.
 Tests: tests/test_book_student_notebooks.py.
 """
 
-import ast
 import json
 import re
 import subprocess
@@ -40,6 +39,7 @@ from pathlib import Path
 import nbformat
 from jupyter_cache import get_cache
 from myst_nb.core.utils import coalesce_streams
+from myst_nb.core.variables import format_plain_text
 from myst_nb.sphinx_ import NbMetadataCollector
 from sphinx.application import Sphinx
 from sphinx.directives.code import LiteralInclude, LiteralIncludeReader
@@ -94,12 +94,7 @@ class _Page:
         data = self.glue[key]["data"]
         if kind == "glue:md":
             return data["text/markdown"]
-        value = data["text/plain"]
-        try:  # a number or a string, as glue:text formats it
-            value = ast.literal_eval(re.sub(r"^np\.\w+\((.*)\)$", r"\1", value))
-        except (ValueError, SyntaxError):
-            pass
-        return format(value, spec) if kind == "glue:text" else str(value)
+        return format_plain_text(data["text/plain"], spec)  # as myst-nb formats it on the site
 
     def role(self, match: re.Match) -> str:
         kind, text = match.groups()
@@ -165,11 +160,15 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
         if cell.cell_type == "markdown":
             cell.source = page.markdown(cell.source)
             if leftover := LEFTOVER.search(cell.source):
-                message = f"MyST markup left in a cell of {docname}: {leftover.group(0)!r}"
-                logger.warning(f"student_notebooks: {message}", location=docname)
+                logger.warning(
+                    f"student_notebooks: MyST markup left in a cell of {docname}: "
+                    f"{leftover.group(0)!r}",
+                    location=docname,
+                )
         elif cell.cell_type == "code":
             cell.outputs = coalesce_streams(cell.outputs)
-        cell.metadata["jupyter"] = {FOLDED[t]: True for t in tags if t in FOLDED}
+        if folded := {FOLDED[t]: True for t in tags if t in FOLDED}:
+            cell.metadata["jupyter"] = folded
         prompt, note = cell.metadata.get("mystnb", {}).get("code_prompt_show"), ""
         if "remove-output" in tags:  # what the site folds away (Part B's results) stays folded
             note = "The output of the next cell is folded: open it after you have predicted"
@@ -188,13 +187,10 @@ def notebook(app: Sphinx, docname: str, executed: nbformat.NotebookNode) -> nbfo
         f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "labcode @ git+{repo}@{ref}"],\n'
         "                   check=True)"
     )
-    title = app.env.titles[docname].astext()
-    intro = f"*[{title}]({page.url(docname)}), a page of the course book, as a notebook.*"
+    intro = f"*[{app.env.titles[docname].astext()}]({page.url(docname)}), a page of the course book, as a notebook.*"
     executed.cells = [nbformat.v4.new_markdown_cell(intro), setup, *cells]
     for index, cell in enumerate(executed.cells):
         cell["id"] = f"cell-{index}"
-        if not cell.metadata.get("jupyter"):
-            cell.metadata.pop("jupyter", None)
     executed.metadata.pop("jupytext", None)
     return executed
 
