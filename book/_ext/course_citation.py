@@ -65,10 +65,8 @@ def bibtex(cff: dict) -> str:
 
 
 def same_repository(a: str, b: str) -> bool:
-    def norm(url: str) -> str:
-        return re.sub(r"(\.git)?/*$", "", (url or "").strip()).lower()
-
-    return norm(a) == norm(b)
+    """Whether two repository URLs name one repository (case, ``.git`` and slashes aside)."""
+    return len({re.sub(r"(\.git)?/*$", "", (url or "").strip()).lower() for url in (a, b)}) == 1
 
 
 def footer(cff: dict, repository: str) -> str:

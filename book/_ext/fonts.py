@@ -50,11 +50,10 @@ def icon_codepoints(texts: list[str], css: str) -> set[int]:
         for name in ICON_NAME.findall(selectors)
     }  # grouped: .fa-bars:before,.fa-navicon:before
     named = {int(rules[n], 16) for text in texts for n in ICON_CLASS.findall(text) if n in rules}
-    own = {
+    return named | {  # and those the CSS draws on its own
         int(m.group(1), 16) if m.group(1) else ord(m.group(0))
         for m in PRIVATE_USE.finditer(ICON_RULE.sub("", css))
     }
-    return named | own
 
 
 def cut(source: Path, target: Path, codepoints: set[int], flavor: str) -> None:

@@ -89,8 +89,7 @@ def _check(app: Sphinx, config: Config) -> None:
 
 
 def _outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
-    state = getattr(app, "_labcode_cache", None)
-    if state and state["stale"]:  # every page re-read, so that myst-nb re-executes it
+    if app._labcode_cache["stale"]:  # every page re-read, so that myst-nb re-executes it
         return sorted(set(env.found_docs) - set(added) - set(removed))
     # A page that glues another page's values ({glue:text}`page.md::key`) is re-read with
     # any other page: Sphinx would rewrite it only when its own text changed.
@@ -103,8 +102,8 @@ def _outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> li
 
 
 def _stamp(app: Sphinx, exception: Exception | None) -> None:
-    state = getattr(app, "_labcode_cache", None)
-    if exception is None and state:
+    state = app._labcode_cache  # set at config-inited, by _check
+    if exception is None:
         state["folder"].mkdir(parents=True, exist_ok=True)
         (state["folder"] / STAMP_NAME).write_text(state["digest"] + "\n", encoding="utf-8")
 

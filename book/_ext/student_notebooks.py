@@ -109,11 +109,12 @@ class _Page:
         if kind.startswith("cite"):  # (Rumelhart et al. 1986), or Rumelhart et al. (1986)
             cited = [self.cited[key.strip()] for key in text.split(",")]
             labels = [c.formatted_entry.label for c in cited]
-            if kind == "cite:t":
-                labels = [re.sub(r" (\S+)$", r" (\1)", label) for label in labels]
-            both = "; ".join(labels)
-            page = self.url(cited[0].bibliography_key.docname)
-            return f"[{f'({both})' if kind == 'cite:p' else both}]({page})"
+            shown = (
+                f"({'; '.join(labels)})"
+                if kind == "cite:p"
+                else "; ".join(re.sub(r" (\S+)$", r" (\1)", label) for label in labels)
+            )
+            return f"[{shown}]({self.url(cited[0].bibliography_key.docname)})"
         docname, anchor, section = self.env.domaindata["std"]["labels"].get(target, ("", "", ""))
         if not docname:
             docname, anchor = self.env.domaindata["std"]["anonlabels"][target]
@@ -218,15 +219,18 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
         if NbMetadataCollector.get_exec_data(app.env, docname) is None:
             path.unlink()  # left by an earlier build of a page that is gone or has no code now
             continue
-        if (Path(app.outdir) / "reports" / f"{docname}.err.log").is_file():
-            continue  # its execution failed: the build fails, its warning and report say why
-        executed = nbformat.read(build / "jupyter_execute" / f"{docname}.ipynb", as_version=4)
-        if (build / ".jupyter_cache").is_dir():
-            # The outputs as the cache holds them, which is how the kernel produced them: a
-            # page taken from the cache is written to jupyter_execute without some or all
-            # of its outputs (MyST-NB#617), so reading only that, two builds would differ.
-            executed = get_cache(build / ".jupyter_cache").merge_match_into_notebook(executed)[1]
-        nbformat.write(notebook(app, docname, executed), path)
+        # A page whose execution failed is left as it is: the build fails, and its warning
+        # and report say why.
+        if not (Path(app.outdir) / "reports" / f"{docname}.err.log").is_file():
+            executed = nbformat.read(build / "jupyter_execute" / f"{docname}.ipynb", as_version=4)
+            if (build / ".jupyter_cache").is_dir():
+                # The outputs as the cache holds them, which is how the kernel produced them: a
+                # page taken from the cache is written to jupyter_execute without some or all
+                # of its outputs (MyST-NB#617), so reading only that, two builds would differ.
+                executed = get_cache(build / ".jupyter_cache").merge_match_into_notebook(executed)[
+                    1
+                ]
+            nbformat.write(notebook(app, docname, executed), path)
 
 
 def _launch_notebooks(
