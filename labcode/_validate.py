@@ -9,8 +9,9 @@ inside torch. Each entry point checks once, here; ``assert`` is never used for t
 
 from __future__ import annotations
 
+import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -62,42 +63,41 @@ def module(name: str, value: object) -> nn.Module:
     return value
 
 
-def _real(name: str, value: object, expected: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+def _number(name: str, value: object, expected: str, ok: Callable, kind: type = numbers.Real):
+    """A real number (an integer, with ``kind=numbers.Integral``) for which ``ok`` holds.
+    ``bool`` is rejected: ``True`` is not a width nor a learning rate."""
+    if isinstance(value, bool) or not isinstance(value, kind):
         _fail(TypeError, name, expected, value)
+    if not ok(value):
+        raise ValueError(f"{name} must be {expected}, got {value}")
     return value
 
 
 def positive_int(name: str, value: object) -> int:
-    """An ``int`` > 0 (``bool`` is rejected: ``True`` is not a width)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        _fail(TypeError, name, "a positive int", value)
-    if value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value}")
-    return int(value)
+    return int(_number(name, value, "a positive int", lambda v: v > 0, numbers.Integral))
 
 
 def positive_float(name: str, value: object) -> float:
-    """A finite real number > 0 (a learning rate, a step)."""
-    if not 0 < _real(name, value, "a positive number") < float("inf"):
-        raise ValueError(f"{name} must be a positive, finite number, got {value}")
-    return float(value)
+    """A learning rate, a step."""
+    return float(_number(name, value, "a positive, finite number", lambda v: 0 < v < math.inf))
 
 
 def non_negative_float(name: str, value: object) -> float:
-    """A finite real number >= 0 (a noise level, a tolerance)."""
-    if not 0 <= _real(name, value, "a number >= 0") < float("inf"):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value}")
-    return float(value)
+    """A noise level, a tolerance."""
+    return float(_number(name, value, "a finite number >= 0", lambda v: 0 <= v < math.inf))
+
+
+def fraction(name: str, value: object) -> float:
+    """An accuracy to reach."""
+    return float(_number(name, value, "a number in (0, 1]", lambda v: 0 < v <= 1))
 
 
 def integer(name: str, value: object) -> int:
     """A seed: an ``int`` that fits torch's 64 bits."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        _fail(TypeError, name, "an int", value)
-    if not SEED_MIN <= value <= SEED_MAX:
-        raise ValueError(f"{name} must fit in 64 bits, an int in [-2**63, 2**64 - 1], got {value}")
-    return int(value)
+    expected = "an int of 64 bits, in [-2**63, 2**64 - 1]"
+    return int(
+        _number(name, value, expected, lambda v: SEED_MIN <= v <= SEED_MAX, numbers.Integral)
+    )
 
 
 def positive_ints(name: str, value: object, example: str) -> tuple[int, ...]:
@@ -114,22 +114,6 @@ def float_dtype(name: str, value: object) -> torch.dtype:
             f"{name} must be a floating-point torch.dtype such as torch.float64, got {got}"
         )
     return value
-
-
-def same_dtype_and_device(
-    reference_name: str, reference: torch.Tensor, name: str, value: torch.Tensor
-) -> None:
-    """``value`` must share ``reference``'s dtype and device (torch would not mix them)."""
-    if value.dtype != reference.dtype:
-        raise TypeError(
-            f"{name} has dtype {value.dtype} but {reference_name} has dtype "
-            f"{reference.dtype}; use one dtype for both"
-        )
-    if value.device != reference.device:
-        raise ValueError(
-            f"{name} is on {value.device} but {reference_name} is on "
-            f"{reference.device}; move both to one device"
-        )
 
 
 def student_code(
@@ -154,10 +138,3 @@ def student_code(
 def student_backward(name: str, value: object, expected: str) -> None:
     """A student's ``linear_backward`` itself, not the gradients calling it returned."""
     student_code(name, value, expected, "linear_backward", results=(tuple, torch.Tensor))
-
-
-def fraction(name: str, value: object) -> float:
-    """A number in ``(0, 1]`` (an accuracy to reach)."""
-    if not 0 < _real(name, value, "a number in (0, 1]") <= 1:
-        raise ValueError(f"{name} must be in (0, 1], got {value}")
-    return float(value)

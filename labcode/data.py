@@ -43,20 +43,11 @@ def make_moons(
     n_samples = _validate.positive_int("n_samples", n_samples)
     noise = _validate.non_negative_float("noise", noise)
     seed = _validate.integer("seed", seed)
-    generator = torch.Generator().manual_seed(seed)
-
-    n_upper = n_samples // 2
-    n_lower = n_samples - n_upper
-    t_upper = torch.linspace(0.0, math.pi, n_upper, dtype=torch.float64)
-    t_lower = torch.linspace(0.0, math.pi, n_lower, dtype=torch.float64)
-    upper = torch.stack([torch.cos(t_upper), torch.sin(t_upper)], dim=1)  # (N0, 2)
-    lower = torch.stack([1.0 - torch.cos(t_lower), 0.5 - torch.sin(t_lower)], dim=1)  # (N1, 2)
-    X = torch.cat([upper, lower])  # (N, 2)
-    y = torch.cat([torch.zeros(n_upper, dtype=torch.int64), torch.ones(n_lower, dtype=torch.int64)])
-
-    X = X + noise * torch.randn(X.shape, generator=generator, dtype=torch.float64)
-    order = torch.randperm(n_samples, generator=generator)
-    return X[order].to(device=device, dtype=torch.float32), y[order].to(device=device)
+    t_upper, t_lower = (
+        torch.linspace(0.0, math.pi, n, dtype=torch.float64) for n in _halves(n_samples)
+    )
+    lower = torch.tensor([1.0, 0.5], dtype=torch.float64) - _on_circle(t_lower)  # (N1, 2)
+    return _labelled(_on_circle(t_upper), lower, noise, seed, device)
 
 
 def make_circles(
@@ -94,19 +85,29 @@ def make_circles(
     if factor >= 1:
         raise ValueError(f"factor must be in (0, 1), the inner circle's radius, got {factor}")
     seed = _validate.integer("seed", seed)
+    t_outer, t_inner = (  # n + 1 points from 0 to 2π, without the last: no point twice
+        torch.linspace(0.0, 2 * math.pi, n + 1, dtype=torch.float64)[:-1]
+        for n in _halves(n_samples)
+    )
+    return _labelled(_on_circle(t_outer), factor * _on_circle(t_inner), noise, seed, device)
+
+
+def _halves(n: int) -> tuple[int, int]:
+    """Class sizes: ``n // 2`` of class 0, the rest class 1."""
+    return n // 2, n - n // 2
+
+
+def _on_circle(t: torch.Tensor) -> torch.Tensor:
+    return torch.stack([torch.cos(t), torch.sin(t)], dim=1)  # (len(t), 2)
+
+
+def _labelled(
+    class_0: torch.Tensor, class_1: torch.Tensor, noise: float, seed: int, device: object
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Both classes' points with their labels, Gaussian noise added, in shuffled order."""
     generator = torch.Generator().manual_seed(seed)
-
-    n_outer = n_samples // 2
-    n_inner = n_samples - n_outer
-    circle = [
-        torch.linspace(0.0, 2 * math.pi, n + 1, dtype=torch.float64)[:-1]  # no repeat at 2π
-        for n in (n_outer, n_inner)
-    ]
-    outer = torch.stack([torch.cos(circle[0]), torch.sin(circle[0])], dim=1)  # (N0, 2)
-    inner = factor * torch.stack([torch.cos(circle[1]), torch.sin(circle[1])], dim=1)  # (N1, 2)
-    X = torch.cat([outer, inner])  # (N, 2)
-    y = torch.cat([torch.zeros(n_outer, dtype=torch.int64), torch.ones(n_inner, dtype=torch.int64)])
-
+    X = torch.cat([class_0, class_1])  # (N, 2)
+    y = (torch.arange(len(X)) >= len(class_0)).long()  # (N,): 0 then 1
     X = X + noise * torch.randn(X.shape, generator=generator, dtype=torch.float64)
-    order = torch.randperm(n_samples, generator=generator)
+    order = torch.randperm(len(X), generator=generator)
     return X[order].to(device=device, dtype=torch.float32), y[order].to(device=device)

@@ -64,14 +64,11 @@ class MLP(nn.Module):
             *_validate.positive_ints("hidden_features", hidden_features, "[32, 32]"),
             _validate.positive_int("out_features", out_features),
         ]
-        if activation is not None and not isinstance(activation, str):
-            raise TypeError(
+        named = isinstance(activation, str)
+        if activation is not None and not (named and activation in ACTIVATIONS):
+            raise (ValueError if named else TypeError)(
                 f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
                 f"{_validate.describe(activation)}"
-            )
-        if activation is not None and activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(ACTIVATIONS)} or None, got {activation!r}"
             )
         if not isinstance(manual, bool):
             raise TypeError(f"manual must be True or False, got {_validate.describe(manual)}")
@@ -105,14 +102,10 @@ class MLP(nn.Module):
                 f"got shape {tuple(x.shape)}"
             )
         weight = self.layers[0].weight
-        if x.dtype != weight.dtype:
-            raise TypeError(
-                f"x has dtype {x.dtype} but the model has dtype {weight.dtype}; "
-                f"use one dtype for both (x.to({weight.dtype}) or model.to(x.dtype))"
-            )
-        if x.device != weight.device:
-            raise ValueError(
-                f"x is on {x.device} but the model is on {weight.device}; move both to one device"
+        if (x.dtype, x.device) != (weight.dtype, weight.device):
+            raise (TypeError if x.dtype != weight.dtype else ValueError)(
+                f"x must have the model's dtype and device, {weight.dtype} on {weight.device}, "
+                f"got {x.dtype} on {x.device}: move one to the other (x.to(...) or model.to(...))"
             )
 
     def extra_repr(self) -> str:

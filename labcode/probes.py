@@ -73,10 +73,7 @@ def toy_network(manual: bool = False, dtype: torch.dtype = torch.float64) -> MLP
     dtype = _validate.float_dtype("dtype", dtype)
     with seeded(0):  # the random init is overwritten below; seeding keeps it tidy
         model = MLP(2, [2], 2, activation="relu", manual=manual).to(dtype)
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for name, value in TOY_PARAMETERS.items():
-            params[name].copy_(torch.tensor(value, dtype=dtype))
+    model.load_state_dict({k: torch.tensor(v, dtype=dtype) for k, v in TOY_PARAMETERS.items()})
     return model
 
 

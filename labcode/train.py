@@ -120,13 +120,24 @@ def train(
         >>> history.epochs, history.accuracy[-1] > 0.97
         (300, True)
     """
-    _check_train(model, X, y, epochs, lr, optimizer, batch_size, seed, X_val, y_val)
+    _check_data(_validate.module("model", model), X, y, "X", "y")
+    if X_val is not None or y_val is not None:  # held-out data come as a pair
+        _check_data(model, X_val, y_val, "X_val", "y_val")
+    _validate.positive_int("epochs", epochs)
+    _validate.positive_float("lr", lr)
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
+    if batch_size is not None:
+        _validate.positive_int("batch_size", batch_size)
+    generator = torch.Generator().manual_seed(_validate.integer("seed", seed))  # batches' order
+
     opt = OPTIMIZERS[optimizer](model.parameters(), lr=lr)
-    generator = torch.Generator().manual_seed(seed)  # the minibatches' order, and only that
     history = History()
     model.train()
     for _ in range(epochs):
-        batches = _minibatches(len(y), batch_size, generator, X.device)
+        batches = [slice(None)]  # full batch: every row at once; else shuffled minibatches
+        if batch_size is not None:
+            batches = torch.randperm(len(y), generator=generator).to(X.device).split(batch_size)
         total_loss, correct = 0.0, 0
         for idx in batches:
             logits = model(X[idx])  # forward, (B, C)
@@ -144,61 +155,34 @@ def train(
     return history
 
 
-def _minibatches(
-    n: int, batch_size: int | None, generator: torch.Generator, device: torch.device
-) -> list:
-    """One epoch's row indices: every row at once, or shuffled minibatches."""
-    if batch_size is None:
-        return [slice(None)]
-    return list(torch.randperm(n, generator=generator).to(device).split(batch_size))
-
-
-# ---------------------------------------------------------------- input checks (machinery)
-def _check_train(model, X, y, epochs, lr, optimizer, batch_size, seed, X_val, y_val) -> None:
-    """``train``'s arguments, once, before any step. Labels are checked against the model's
+def _check_data(model: nn.Module, X: object, y: object, X_name: str, y_name: str) -> None:
+    """Types, shapes, dtypes and devices of ``(X, y)``, and the labels against the model's
     ``out_features`` where it has one; otherwise torch's cross-entropy names a label out of
     range itself (``Target 2 is out of bounds``)."""
-    _check_data(_validate.module("model", model), X, y, "X", "y")
-    if (X_val is None) != (y_val is None):
-        raise ValueError("pass both X_val and y_val, or neither")
-    if X_val is not None:
-        _check_data(model, X_val, y_val, "X_val", "y_val")
-    n_classes = getattr(model, "out_features", None)
-    if isinstance(n_classes, int):
-        _check_labels("y", y, n_classes)
-        if y_val is not None:
-            _check_labels("y_val", y_val, n_classes)
-    _validate.positive_int("epochs", epochs)
-    _validate.positive_float("lr", lr)
-    if optimizer not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {optimizer!r}")
-    if batch_size is not None:
-        _validate.positive_int("batch_size", batch_size)
-    _validate.integer("seed", seed)
-
-
-def _check_data(model: nn.Module, X: object, y: object, X_name: str, y_name: str) -> None:
-    """Types, shapes, dtypes and devices of ``(X, y)``; label values: :func:`_check_labels`."""
     X, y = _validate.float_tensor(X_name, X), _validate.tensor(y_name, y)
     if y.dtype != torch.int64:
         raise TypeError(
             f"{y_name} must hold class indices as an int64 tensor, got dtype "
             f"{y.dtype}; use {y_name}.long()"
         )
-    if X.dim() != 2:
-        raise ValueError(f"{X_name} must have shape (N, D_in), got shape {tuple(X.shape)}")
+    if X.dim() != 2 or len(X) == 0:
+        raise ValueError(
+            f"{X_name} must have shape (N, D_in) with N >= 1 samples, got shape {tuple(X.shape)}"
+        )
     if y.shape != (X.shape[0],):
         raise ValueError(
             f"{y_name} must have shape (N,) = ({X.shape[0]},) to match {X_name}, "
             f"got shape {tuple(y.shape)}"
         )
-    if X.shape[0] == 0:
-        raise ValueError(f"{X_name} must hold at least one sample, got shape {tuple(X.shape)}")
-    param = next(model.parameters(), None)
-    if param is not None:
-        _validate.same_dtype_and_device("the model's parameters", param, X_name, X)
-        if y.device != param.device:
-            raise ValueError(f"{y_name} is on {y.device} but the model is on {param.device}")
+    param = next(model.parameters(), X)  # a model without parameters: y on X's device
+    if (X.dtype, X.device, y.device) != (param.dtype, param.device, param.device):
+        raise (TypeError if X.dtype != param.dtype else ValueError)(
+            f"{X_name} must have the model's dtype and device and {y_name} its device, "
+            f"{param.dtype} on {param.device}, got {X_name} {X.dtype} on {X.device} and "
+            f"{y_name} on {y.device}"
+        )
+    if isinstance(getattr(model, "out_features", None), int):
+        _check_labels(y_name, y, model.out_features)
 
 
 def _check_labels(name: str, labels: torch.Tensor, n_classes: int) -> None:

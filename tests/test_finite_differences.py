@@ -73,37 +73,6 @@ def test_finite_difference_gradient_of_the_linear_layer_matches_linear_backward(
     )
 
 
-@pytest.mark.parametrize(
-    "kwargs, error, match",
-    [
-        (
-            dict(x=torch.ones(3, dtype=torch.int64)),
-            TypeError,
-            r"x must be a floating-point tensor.*torch\.int64",
-        ),
-        (dict(eps=0.0), ValueError, r"eps must be a positive, finite number, got 0\.0"),
-        (dict(eps=-1e-6), ValueError, r"eps must be a positive, finite number, got -1e-06"),
-        (dict(f="sum"), TypeError, r"f must be callable, got str"),
-        (
-            dict(f=lambda t: 2 * t),
-            ValueError,
-            r"f must return a scalar \(a 0-dim tensor such as a loss, or a number\), got a float64 tensor "
-            r"of shape \(3,\); reduce it first",
-        ),
-        (
-            dict(f=lambda t: t.sum().reshape(1)),
-            ValueError,
-            r"f must return a scalar .*shape \(1,\)",
-        ),
-        (dict(f=lambda t: None), ValueError, r"f must return a scalar .*got None"),
-    ],
-)
-def test_finite_difference_gradient_rejects_bad_input_naming_it(kwargs, error, match):
-    args = dict(f=lambda t: t.sum(), x=torch.ones(3, dtype=f64)) | kwargs
-    with pytest.raises(error, match=match):
-        finite_difference_gradient(**args)
-
-
 # ---- gradcheck and precision -------------------------------------------------------
 
 
@@ -134,7 +103,7 @@ def test_precision_comparison_float64_passes_and_float32_fails():
     "kwargs, error, match",
     [
         (dict(eps=0.0), ValueError, r"eps must be a positive, finite number, got 0\.0"),
-        (dict(seed=2**64), ValueError, r"seed must fit in 64 bits"),
+        (dict(seed=2**64), ValueError, r"seed must be an int of 64 bits"),
     ],
 )
 def test_precision_comparison_rejects_bad_input_naming_it(kwargs, error, match):
@@ -214,36 +183,6 @@ def test_finite_difference_errors_tiny_float32_step_vanishes_and_error_is_the_gr
 def test_finite_difference_errors_are_deterministic():
     steps = [1e-3, 1e-6]
     assert finite_difference_errors(steps, seed=3) == finite_difference_errors(steps, seed=3)
-
-
-@pytest.mark.parametrize(
-    "args, kwargs, error, match",
-    [
-        (([],), {}, ValueError, r"eps_values must hold at least one step, got an empty"),
-        ((1e-6,), {}, TypeError, r"eps_values must be a sequence of positive numbers, got float"),
-        (
-            ([1e-6, 0.0],),
-            {},
-            ValueError,
-            r"eps_values\[1\] must be a positive, finite number, got 0\.0",
-        ),
-        (
-            ([1e-6],),
-            {"dtype": torch.int64},
-            TypeError,
-            r"dtype must be a floating-point torch\.dtype.*got torch\.int64",
-        ),
-        (
-            ([1e-6],),
-            {"dtype": "float64"},
-            TypeError,
-            r"dtype must be a floating-point torch\.dtype",
-        ),
-    ],
-)
-def test_finite_difference_errors_rejects_bad_input_naming_it(args, kwargs, error, match):
-    with pytest.raises(error, match=match):
-        finite_difference_errors(*args, **kwargs)
 
 
 def test_run_gradcheck_checks_the_backward_it_is_given():

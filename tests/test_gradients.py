@@ -126,25 +126,13 @@ def test_compare_gradients_rejects_bad_input_naming_it(gradient, reference, erro
         (dict(atol=-1), ValueError, r"atol must be a finite number >= 0, got -1"),
         (dict(rtol=-1e-3), ValueError, r"rtol must be a finite number >= 0, got -0\.001"),
         (dict(rtol=math.nan), ValueError, r"rtol must be a finite number >= 0, got nan"),
-        (dict(atol="1e-5"), TypeError, r"atol must be a number >= 0, got str '1e-5'"),
+        (dict(atol="1e-5"), TypeError, r"atol must be a finite number >= 0, got str '1e-5'"),
     ],
 )
 def test_compare_gradients_rejects_bad_tolerances_naming_them(kwargs, error, match):
     g = torch.ones(3, dtype=f64)
     with pytest.raises(error, match=match):
         compare_gradients(g, g, **kwargs)
-
-
-@pytest.mark.parametrize(
-    "a, b, match",
-    [
-        ([1.0], torch.ones(1), r"a must be a torch\.Tensor, got list"),
-        (torch.ones(1), torch.ones(1, dtype=torch.int64), r"b must be a floating-point tensor"),
-    ],
-)
-def test_relative_error_rejects_bad_input_naming_it(a, b, match):
-    with pytest.raises(TypeError, match=match):
-        relative_error(a, b)
 
 
 # ---- default_tolerance: torch.testing.assert_close's -----------------------------------
@@ -179,11 +167,6 @@ def test_default_tolerance_is_assert_closes_documented_table():
     assert default_tolerance(torch.float32) == (1.3e-6, 1e-5)
     assert default_tolerance(f64) == (1e-7, 1e-7)
     assert default_tolerance(torch.int64) == (0.0, 0.0)  # exact, as assert_close
-
-
-def test_default_tolerance_rejects_a_non_dtype():
-    with pytest.raises(TypeError, match=r"dtype must be a torch\.dtype .*got str 'float32'"):
-        default_tolerance("float32")
 
 
 # ---- random problems and the autograd reference ----------------------------------------
@@ -237,10 +220,10 @@ def test_random_linear_problem_leaves_the_global_rng_alone():
         (
             dict(seed=2**64),
             ValueError,
-            r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616",
+            r"seed must be an int of 64 bits, in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616",
         ),
-        (dict(seed=-(2**63) - 1), ValueError, r"seed must fit in 64 bits"),
-        (dict(seed=0.5), TypeError, r"seed must be an int, got float 0\.5"),
+        (dict(seed=-(2**63) - 1), ValueError, r"seed must be an int of 64 bits"),
+        (dict(seed=0.5), TypeError, r"seed must be an int of 64 bits, .*got float 0\.5"),
     ],
 )
 def test_random_linear_problem_rejects_bad_input_naming_it(kwargs, error, match):

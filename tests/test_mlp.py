@@ -247,9 +247,9 @@ def test_collapse_refuses_a_non_mlp():
         (
             dict(activation="gelu"),
             ValueError,
-            r"activation must be one of \['relu', 'sigmoid', 'tanh'\] or None, got 'gelu'",
+            r"activation must be one of \['relu', 'sigmoid', 'tanh'\] or None, got str 'gelu'",
         ),
-        (dict(activation="ReLU"), ValueError, r"activation must be one of .* got 'ReLU'"),
+        (dict(activation="ReLU"), ValueError, r"activation must be one of .* got str 'ReLU'"),
         (dict(activation=["relu"]), TypeError, r"activation must be one of .* got list \['relu'\]"),
         (dict(activation=nn.ReLU), TypeError, r"activation must be one of .* got type"),
         (dict(manual="yes"), TypeError, r"manual must be True or False, got str 'yes'"),
@@ -301,8 +301,8 @@ def test_mlp_forward_names_x_when_its_dtype_is_not_the_models(manual, x_dtype, m
     mlp = build(2, [4], 2, manual=manual).to(model_dtype)
     with pytest.raises(
         TypeError,
-        match=rf"^x has dtype {x_dtype} but the model has dtype "
-        rf"{model_dtype}; use one dtype for both",
+        match=rf"^x must have the model's dtype and device, {model_dtype} on cpu, "
+        rf"got {x_dtype} on cpu: move one to the other",
     ):
         mlp(randn(5, 2, dtype=x_dtype))
 
@@ -312,8 +312,8 @@ def test_mlp_forward_names_x_when_it_is_on_another_device(manual):
     mlp = build(2, [4], 2, manual=manual)
     with pytest.raises(
         ValueError,
-        match=r"^x is on meta but the model is on cpu; move both to "
-        r"one device$",
+        match=r"^x must have the model's dtype and device, torch.float32 on cpu, "
+        r"got torch.float32 on meta: move one to the other \(x.to\(...\) or model.to\(...\)\)$",
     ):
         mlp(torch.empty(5, 2, device="meta"))
 

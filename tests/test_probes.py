@@ -220,7 +220,7 @@ def test_gradient_probe_does_not_touch_the_global_rng():
     [
         (0.0, ValueError, r"lr must be a positive, finite number, got 0\.0"),
         (-0.5, ValueError, r"lr must be a positive, finite number, got -0\.5"),
-        ("0.5", TypeError, r"lr must be a positive number, got str '0\.5'"),
+        ("0.5", TypeError, r"lr must be a positive, finite number, got str '0\.5'"),
     ],
 )
 def test_gradient_probe_rejects_bad_lr_naming_it(lr, error, match):
@@ -308,7 +308,7 @@ def test_nonlinearity_probe_honours_its_arguments():
     "kwargs, error, match",
     [
         (dict(activation=None), ValueError, r"activation must name the nonlinearity.*got None"),
-        (dict(activation="swish"), ValueError, r"activation must be one of .* got 'swish'"),
+        (dict(activation="swish"), ValueError, r"activation must be one of .* got str 'swish'"),
         (dict(n_samples=0), ValueError, r"n_samples must be a positive int, got 0"),
         (dict(noise=-1.0), ValueError, r"noise must be a finite number >= 0, got -1\.0"),
         (dict(epochs=0), ValueError, r"epochs must be a positive int, got 0"),
@@ -328,13 +328,13 @@ def test_nonlinearity_probe_honours_its_arguments():
             TypeError,
             r"hidden_features must be a sequence .*got str '32'",
         ),
-        (dict(seed=2**64), ValueError, r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64"),
+        (dict(seed=2**64), ValueError, r"seed must be an int of 64 bits, in \[-2\*\*63, 2\*\*64"),
         (
             dict(seed=2**64 - 1),
             ValueError,
             r"seed must be below 2\*\*64 - 1 \(the held-out data use",
         ),
-        (dict(seed="0"), TypeError, r"seed must be an int, got str '0'"),
+        (dict(seed="0"), TypeError, r"seed must be an int of 64 bits, .*got str '0'"),
     ],
 )
 def test_nonlinearity_probe_rejects_bad_arguments_naming_them(kwargs, error, match):

@@ -62,16 +62,16 @@ def test_seeded_accepts_every_64_bit_seed(seed):
 @pytest.mark.parametrize(
     "seed, error, match",
     [
-        (1.5, TypeError, r"seed must be an int, got float 1\.5"),
-        ("0", TypeError, r"seed must be an int, got str '0'"),
-        (None, TypeError, r"seed must be an int, got None"),
-        (True, TypeError, r"seed must be an int, got bool True"),
+        (1.5, TypeError, r"seed must be an int of 64 bits, .*got float 1\.5"),
+        ("0", TypeError, r"seed must be an int of 64 bits, .*got str '0'"),
+        (None, TypeError, r"seed must be an int of 64 bits, .*got None"),
+        (True, TypeError, r"seed must be an int of 64 bits, .*got bool True"),
         (
             2**64,
             ValueError,
-            r"seed must fit in 64 bits, an int in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616",
+            r"seed must be an int of 64 bits, in \[-2\*\*63, 2\*\*64 - 1\], got 18446744073709551616",
         ),
-        (-(2**63) - 1, ValueError, r"seed must fit in 64 bits.*got -9223372036854775809"),
+        (-(2**63) - 1, ValueError, r"seed must be an int of 64 bits.*got -9223372036854775809"),
     ],
 )
 def test_seeded_rejects_a_seed_torch_cannot_take_naming_it(seed, error, match):

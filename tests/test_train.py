@@ -357,7 +357,11 @@ BAD_TRAIN_INPUT = [
     ),
     (dict(y=torch.zeros(10, dtype=torch.int32)), TypeError, r"y must .*int64.*torch\.int32"),
     (dict(y=[0] * 10), TypeError, r"y must be a torch\.Tensor, got list"),
-    (dict(X=torch.ones(20)), ValueError, r"X must have shape \(N, D_in\), got shape \(20,\)"),
+    (
+        dict(X=torch.ones(20)),
+        ValueError,
+        r"X must have shape \(N, D_in\) with N >= 1 samples, got shape \(20,\)",
+    ),
     (
         dict(y=torch.zeros(9, dtype=torch.int64)),
         ValueError,
@@ -371,7 +375,7 @@ BAD_TRAIN_INPUT = [
     (
         dict(X=torch.ones(0, 2), y=torch.zeros(0, dtype=torch.int64)),
         ValueError,
-        r"X must hold at least one sample, got shape \(0, 2\)",
+        r"X must have shape \(N, D_in\) with N >= 1 samples, got shape \(0, 2\)",
     ),
     (
         dict(y=torch.tensor([0, 1, 2, 0, 1, 0, 1, 0, 1, 0])),
@@ -391,17 +395,18 @@ BAD_TRAIN_INPUT = [
     (
         dict(X=torch.ones(10, 2, dtype=torch.float64)),
         TypeError,
-        r"X has dtype torch\.float64 but the model's parameters has dtype torch\.float32",
+        r"X must have the model's dtype and device and y its device, torch\.float32 on cpu, "
+        r"got X torch\.float64 on cpu and y on cpu",
     ),
     (
         dict(X=torch.ones(10, 2, device="meta")),
         ValueError,
-        r"X is on meta but the model's parameters is on cpu",
+        r"X must have the model's dtype .* torch\.float32 on cpu, got X torch\.float32 on meta",
     ),
     (
         dict(y=torch.zeros(10, dtype=torch.int64, device="meta")),
         ValueError,
-        r"y is on meta but the model is on cpu",
+        r"y its device, torch\.float32 on cpu, got X torch\.float32 on cpu and y on meta$",
     ),
     (dict(epochs=0), ValueError, r"epochs must be a positive int, got 0"),
     (dict(epochs=-3), ValueError, r"epochs must be a positive int, got -3"),
@@ -410,7 +415,7 @@ BAD_TRAIN_INPUT = [
     (dict(lr=-0.01), ValueError, r"lr must be a positive, finite number, got -0\.01"),
     (dict(lr=math.nan), ValueError, r"lr must be a positive, finite number, got nan"),
     (dict(lr=math.inf), ValueError, r"lr must be a positive, finite number, got inf"),
-    (dict(lr="0.01"), TypeError, r"lr must be a positive number, got str '0\.01'"),
+    (dict(lr="0.01"), TypeError, r"lr must be a positive, finite number, got str '0\.01'"),
     (
         dict(optimizer="rmsprop"),
         ValueError,
@@ -418,8 +423,9 @@ BAD_TRAIN_INPUT = [
     ),
     (dict(batch_size=0), ValueError, r"batch_size must be a positive int, got 0"),
     (dict(batch_size=8.0), TypeError, r"batch_size must be a positive int, got float 8\.0"),
-    (dict(seed="0"), TypeError, r"seed must be an int, got str '0'"),
-    (dict(X_val=torch.ones(5, 2)), ValueError, r"pass both X_val and y_val, or neither"),
+    (dict(seed="0"), TypeError, r"seed must be an int of 64 bits, .*got str '0'"),
+    (dict(X_val=torch.ones(5, 2)), TypeError, r"y_val must be a torch\.Tensor, got None"),
+    (dict(y_val=torch.zeros(5, dtype=torch.int64)), TypeError, r"X_val must be .*, got None"),
     (
         dict(X_val=torch.ones(5, 2), y_val=torch.zeros(4, dtype=torch.int64)),
         ValueError,

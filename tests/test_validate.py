@@ -35,7 +35,9 @@ def test_fraction_is_in_the_half_open_unit_interval(value, ok):
     if ok:
         assert _validate.fraction("min_accuracy", value) == value
     else:
-        with pytest.raises(ValueError, match=rf"min_accuracy must be in \(0, 1\], got {value}"):
+        with pytest.raises(
+            ValueError, match=rf"min_accuracy must be a number in \(0, 1\], got {value}"
+        ):
             _validate.fraction("min_accuracy", value)
     with pytest.raises(TypeError, match=r"min_accuracy must be a number in \(0, 1\], got str"):
         _validate.fraction("min_accuracy", "high")

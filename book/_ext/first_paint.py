@@ -1,0 +1,67 @@
+"""What a phone waits for before it shows a page: one stylesheet, and no image below the fold.
+
+A phone on a slow network (Lighthouse's mobile preset: 150 ms round trips, 1.6 Mbit/s)
+shows no text until every stylesheet in ``<head>`` has arrived, and it fetches every image
+the page names as soon as it parses it (benchmarks/site_speed.py measures both):
+
+* The theme links styles/theme.css (an ``@import`` of basic.css, a second round trip) and
+  its own CSS, and the extensions add eight more files: eleven render-blocking requests.
+  Each page links one, ``_static/styles/book.css``: the same files in the same order,
+  joined at the end of the build with their relative ``url()``\\ s rewritten for its
+  folder. book/_templates/static/webpack-macros.html no longer writes the theme's two links.
+* The pages' images (figures, cell outputs) load lazily: the browser fetches one when it
+  nears the screen, so those further down no longer share the network with the first paint.
+
+Tests: tests/test_book_first_paint.py; tests/site checks the pages are styled.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.application import Sphinx
+
+BUNDLE = "styles/book.css"  # in _static
+#: What webpack-macros.html linked: theme.css imports basic.css, then the theme's CSS.
+THEME = ["basic.css", "styles/pydata-sphinx-theme.css"]
+URL = re.compile(r"""url\((["']?)(?![a-z]+:|/|#)([^"')]+)\1\)""")
+DROP = re.compile(r'@charset "[^"]*";|/\*# sourceMappingURL=[^*]*\*/')
+
+
+def joined(static: Path, files: list[str]) -> str:
+    """The CSS ``files`` (paths in ``static``) as one file at ``static / BUNDLE``."""
+    parts = ['@charset "UTF-8";']
+    for name in files:
+        rel = os.path.relpath(static / Path(name).parent, static / Path(BUNDLE).parent)
+        prefix = "" if rel == "." else f"{Path(rel).as_posix()}/"
+        css = DROP.sub("", (static / name).read_text(encoding="utf-8"))
+        parts.append(URL.sub(rf"url(\1{prefix}\2\1)", css))
+    return "\n".join(parts)
+
+
+def _one_stylesheet(app: Sphinx, pagename, templatename, context: dict, doctree) -> None:
+    names = [getattr(css, "filename", css).split("?")[0] for css in context["css_files"]]
+    app.builder.first_paint_css = THEME + [n.removeprefix("_static/") for n in names]
+    context["css_files"] = [f"_static/{BUNDLE}"]
+
+
+def _lazy_images(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    for image in doctree.findall(nodes.image):
+        image["loading"] = "lazy"
+
+
+def _write(app: Sphinx, exception: Exception | None) -> None:
+    files = getattr(app.builder, "first_paint_css", None)
+    if exception is None and files:  # None: no page was written, the bundle stands
+        static = Path(app.outdir, "_static")
+        (static / BUNDLE).write_text(joined(static, files), encoding="utf-8")
+
+
+def setup(app: Sphinx) -> dict:
+    app.connect("html-page-context", _one_stylesheet)
+    app.connect("doctree-resolved", _lazy_images)
+    app.connect("build-finished", _write)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
