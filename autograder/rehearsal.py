@@ -59,14 +59,20 @@ def reference() -> dict[str, str]:
     return {name: cells[0] for name, cells in found.items()}
 
 
-def filled(name: str, solution: dict[str, str]) -> nbformat.NotebookNode:
-    """The starter with its TODO cells replaced by ``solution`` and its answers written."""
-    nb = jupytext.read(STARTER, fmt="md:myst")
+def fill(nb: nbformat.NotebookNode, solution: dict[str, str]) -> nbformat.NotebookNode:
+    """``nb``, a starter (book/starter.md or the students' starter.ipynb), with each Part A
+    TODO cell replaced by ``solution[name]`` (``reference()`` or a changed copy of it)."""
     for part, start in PART_A.items():
         todo = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)]
         if len(todo) != 1 or "TODO" not in todo[0].source:
             raise ValueError(f"the starter has not one TODO cell starting {start!r}")
         todo[0].source = solution[part]
+    return nb
+
+
+def filled(name: str, solution: dict[str, str]) -> nbformat.NotebookNode:
+    """The starter with its TODO cells replaced by ``solution`` and its answers written."""
+    nb = fill(jupytext.read(STARTER, fmt="md:myst"), solution)
     count = 0
     for cell in nb.cells:
         while cell.cell_type == "markdown" and "*…*" in cell.source:

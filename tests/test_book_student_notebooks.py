@@ -20,23 +20,28 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import student_notebooks  # noqa: E402
+from test_book_site_fixes import Warnings  # noqa: E402
 
 SITE = "https://example.org/course/"
-BIB = "@book{nielsen2015, author = {Nielsen, Michael}, title = {NN}, year = {2015}}\n"
 Key = namedtuple("Key", "docname id")  # sphinxcontrib-bibtex's bibliography key
+#: sphinxcontrib-bibtex's record of a cited entry: its label, and the page that lists it.
+CITED = SimpleNamespace(
+    key="nielsen2015",
+    formatted_entry=SimpleNamespace(label="Nielsen 2015"),
+    bibliography_key=Key("book/plan", "id"),
+)
 PNG = base64.b64encode(b"\x89PNG fake").decode()
 
 
 @pytest.fixture
 def app(tmp_path, monkeypatch):
-    (tmp_path / "refs.bib").write_text(BIB)
     (tmp_path / "labcode.py").write_text("def f(x):\n    return x\n\n\ndef g():\n    pass\n")
     execute = tmp_path / "_build" / "jupyter_execute" / "book"
     execute.mkdir(parents=True)
     glue = {
         "acc": {"data": {"text/plain": "0.9985"}},
         "name": {"data": {"text/plain": "'MLP'"}},
-        "n": {"data": {"text/plain": "np.float64(2.5)"}},
+        "n": {"data": {"text/plain": "2.5"}},
         "eq": {"data": {"text/markdown": "$x^2$", "text/plain": "<Markdown>"}},
         "fig": {"data": {"image/png": PNG}},
     }
@@ -52,11 +57,10 @@ def app(tmp_path, monkeypatch):
             "book/page": SimpleNamespace(astext=lambda: "Page"),
         },
         domaindata={"std": {"labels": labels, "anonlabels": {}}},
-        get_domain=lambda name: SimpleNamespace(bibliographies={Key("book/plan", "id"): None}),
+        get_domain=lambda name: SimpleNamespace(citations=[CITED]),
     )
     config = SimpleNamespace(
         html_baseurl=SITE,
-        bibtex_bibfiles=["refs.bib"],
         html_theme_options={"repository_url": "https://github.com/o/r"},
         source_encoding="utf-8",
         highlight_language="python",
@@ -75,10 +79,7 @@ def convert(app, text: str) -> str:
     "myst, plain",
     [
         ("accuracy {glue:text}`acc:.2%`", "accuracy 99.85%"),
-        (
-            "a string {glue:text}`name`, a numpy float {glue:text}`n:.1f`",
-            "a string MLP, a numpy float 2.5",
-        ),
+        ("a string {glue:text}`name`, a float {glue:text}`n:.2f`", "a string MLP, a float 2.50"),
         ("math {glue:md}`eq:myst`", "math $x^2$"),
         ("see {doc}`lab`", f"see [Homework lab]({SITE}book/lab.html)"),
         ("see {doc}`the lab <lab>`", f"see [the lab]({SITE}book/lab.html)"),
@@ -153,7 +154,13 @@ def test_the_notebook_drops_build_cells_folds_spoilers_and_installs_labcode(app)
                     "mystnb": {"code_prompt_show": "The answer (open after yours)"},
                 },
             ),
-            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_code_cell(
+                "print(1); print(2)",
+                outputs=[
+                    nbformat.v4.new_output("stream", name="stdout", text="1\n"),
+                    nbformat.v4.new_output("stream", name="stdout", text="2\n"),
+                ],
+            ),
         ],
     )
     notebook = student_notebooks.notebook(app, "book/page", executed)
@@ -174,6 +181,8 @@ def test_the_notebook_drops_build_cells_folds_spoilers_and_installs_labcode(app)
     )
     assert [c["id"] for c in notebook.cells] == [f"cell-{i}" for i in range(len(sources))]
     assert "jupytext" not in notebook.metadata
+    printed = notebook.cells[-1].outputs  # one output, however the kernel chunked the prints
+    assert [(o["name"], o["text"]) for o in printed] == [("stdout", "1\n2\n")]
 
 
 def test_markup_it_does_not_know_is_a_warning(app, monkeypatch):
@@ -186,16 +195,157 @@ def test_markup_it_does_not_know_is_a_warning(app, monkeypatch):
     assert len(warned) == 1 and "MyST markup left" in warned[0]
 
 
-def test_consecutive_prints_of_one_stream_are_one_output():
-    outputs = [
-        nbformat.v4.new_output("stream", name="stdout", text="a\n"),
-        nbformat.v4.new_output("stream", name="stdout", text="b\n"),
-        nbformat.v4.new_output("stream", name="stderr", text="w\n"),
-        nbformat.v4.new_output("stream", name="stdout", text="c\n"),
+class Config(SimpleNamespace):
+    """Sphinx's config: values as attributes and by key."""
+
+    def __getitem__(self, key):
+        return getattr(self, key)
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    recorder = Warnings()
+    monkeypatch.setattr(student_notebooks, "logger", recorder)
+    return recorder
+
+
+def launch(context, app):
+    student_notebooks._launch_notebooks(app, "book/lesson", "page.html", context, None)
+    return context
+
+
+# ------------------------------------------------ the launches open the notebooks
+THEME_URLS = {  # what sphinx-book-theme writes for book/lesson.md on branch main
+    "Binder": "https://mybinder.org/v2/gh/org/repo/main?urlpath=lab/tree/book/lesson.md",
+    "JupyterHub": (
+        "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2F"
+        "github.com%2Forg%2Frepo&urlpath=lab/tree/repo/book/lesson.md&branch=main"
+    ),
+    "Colab": "https://colab.research.google.com/github/org/repo/blob/main/book/lesson.md",
+}
+NOTEBOOK_URLS = {
+    "Binder": "https://mybinder.org/v2/gh/org/repo/notebooks?urlpath=lab/tree/book/lesson.ipynb",
+    "JupyterHub": (
+        "https://hub.example.edu/hub/user-redirect/git-pull?repo=https%3A%2F%2F"
+        "github.com%2Forg%2Frepo&urlpath=lab/tree/repo/book/lesson.ipynb&branch=notebooks"
+    ),
+    "Colab": "https://colab.research.google.com/github/org/repo/blob/notebooks/book/lesson.ipynb",
+}
+LAUNCH_KEYS = {"Binder": "binderhub_url", "JupyterHub": "jupyterhub_url", "Colab": "colab_url"}
+
+
+def launch_buttons(urls=THEME_URLS):
+    buttons = [{"type": "link", "text": text, "url": url} for text, url in urls.items()]
+    return [
+        {"type": "group", "label": "source-buttons", "buttons": []},
+        {"type": "group", "label": "launch-buttons", "buttons": buttons},
     ]
-    merged = student_notebooks._merge_streams(outputs)
-    assert [(o["name"], o["text"]) for o in merged] == [
-        ("stdout", "a\nb\n"),
-        ("stderr", "w\n"),
-        ("stdout", "c\n"),
-    ]
+
+
+def launch_app(branch="notebooks", launches=tuple(THEME_URLS), metadata=None):
+    options = {"launch_buttons": {LAUNCH_KEYS[t]: "https://configured" for t in launches}}
+    return SimpleNamespace(
+        config=Config(course_notebooks_branch=branch, html_theme_options=options),
+        env=SimpleNamespace(metadata=NOTEBOOK if metadata is None else metadata),
+    )
+
+
+NOTEBOOK = {"book/lesson": {"kernelspec": {"name": "python3"}}}
+
+
+def urls(context):
+    return {b["text"]: b["url"] for g in context["header_buttons"] for b in g["buttons"]}
+
+
+def test_every_launch_opens_the_notebook_on_the_notebooks_branch(warnings):
+    context = launch({"header_buttons": launch_buttons()}, launch_app())
+    assert urls(context) == NOTEBOOK_URLS
+    assert warnings == []
+
+
+def test_launches_are_kept_when_no_branch_is_set(warnings):
+    context = launch({"header_buttons": launch_buttons()}, launch_app(branch=""))
+    assert urls(context) == THEME_URLS and warnings == []
+
+
+def test_a_prose_page_without_launch_buttons_is_left_alone(warnings):
+    context = launch({"header_buttons": launch_buttons({})}, launch_app(metadata={}))
+    assert urls(context) == {} and warnings == []
+
+
+@pytest.mark.parametrize("missing", list(THEME_URLS))
+def test_a_configured_launch_the_theme_did_not_add_is_a_warning(missing, warnings):
+    # As if the theme renamed the button ("Open in Colab") or stopped adding it.
+    present = {t: u for t, u in THEME_URLS.items() if t != missing}
+    launch({"header_buttons": launch_buttons(present)}, launch_app())
+    assert len(warnings) == 1
+    message, location = warnings[0]
+    assert "launch buttons" in message and f"the {missing} launch" in message
+    assert location == "book/lesson"
+
+
+def test_a_launch_that_is_not_configured_is_not_expected(warnings):
+    context = launch(
+        {"header_buttons": launch_buttons({"Colab": THEME_URLS["Colab"]})},
+        launch_app(launches=("Colab",)),
+    )
+    assert urls(context) == {"Colab": NOTEBOOK_URLS["Colab"]} and warnings == []
+
+
+def test_a_launch_url_of_another_form_is_a_warning(warnings):
+    url = "https://colab.research.google.com/github/org/repo/tree/main/book/lesson.md"
+    context = launch({"header_buttons": launch_buttons({**THEME_URLS, "Colab": url})}, launch_app())
+    assert urls(context)["Colab"] == url
+    assert len(warnings) == 1 and url in warnings.text()
+
+
+def test_the_installed_theme_and_the_books_config_give_launches_the_fix_rewrites(
+    tmp_path, warnings
+):
+    """sphinx-book-theme's own launch buttons, from the book's _config.yml."""
+    from jupyter_book.config import get_final_config
+    from sphinx_book_theme.header_buttons.launch import add_launch_buttons
+
+    config, _ = get_final_config(
+        user_yaml=ROOT / "_config.yml", sourcedir=ROOT, cli_config={"latex_individualpages": False}
+    )
+    options = config["html_theme_options"]
+    branch = config["course_notebooks_branch"]
+    assert branch, "_config.yml sets no course_notebooks_branch"
+    user, repo = options["repository_url"].split("github.com/")[1].split("/")[:2]
+    # The theme copies the executed notebook of a .md page next to the HTML.
+    (tmp_path / "jupyter_execute" / "book").mkdir(parents=True)
+    (tmp_path / "jupyter_execute" / "book" / "lesson.ipynb").write_text("{}")
+    app = SimpleNamespace(
+        config=Config(course_notebooks_branch=branch, html_theme_options=options),
+        env=SimpleNamespace(metadata=NOTEBOOK, doc2path=lambda name: str(tmp_path / f"{name}.md")),
+        outdir=str(tmp_path / "html"),
+    )
+    context = {
+        "pagename": "book/lesson",
+        "sourcename": "book/lesson.md",
+        "header_buttons": [],
+        "github_url": "https://github.com",
+        "github_user": user,
+        "github_repo": repo,
+    }
+    options = {
+        **options,
+        "launch_buttons": {
+            **options["launch_buttons"],
+            "jupyterhub_url": "https://hub.example.edu",
+        },
+    }
+    app.config.html_theme_options = options
+    add_launch_buttons(app, "book/lesson", "page.html", context, None)
+    launch(context, app)
+    assert warnings == []
+    launched = urls(context)
+    assert launched["Colab"] == (
+        f"{options['launch_buttons']['colab_url'].rstrip('/')}/github/"
+        f"{user}/{repo}/blob/{branch}/book/lesson.ipynb"
+    )
+    assert launched["Binder"].endswith(
+        f"/{user}/{repo}/{branch}?urlpath=lab/tree/book/lesson.ipynb"
+    )
+    assert launched["JupyterHub"].endswith(f"/book/lesson.ipynb&branch={branch}")

@@ -7,8 +7,6 @@ title (a corporate author's braces ignored), labelled in the same words,
 ``[Rumelhart et al. 1986]``. Tests: tests/test_book_citation_style.py.
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass, field
 
 import pybtex.plugin

@@ -13,8 +13,6 @@
 Tests: tests/test_book_course_citation.py.
 """
 
-from __future__ import annotations
-
 import re
 from html import escape
 from pathlib import Path
@@ -67,10 +65,8 @@ def bibtex(cff: dict) -> str:
 
 
 def same_repository(a: str, b: str) -> bool:
-    def norm(url: str) -> str:
-        return re.sub(r"(\.git)?/*$", "", (url or "").strip()).lower()
-
-    return norm(a) == norm(b)
+    """Whether two repository URLs name one repository (case, ``.git`` and slashes aside)."""
+    return len({re.sub(r"(\.git)?/*$", "", (url or "").strip()).lower() for url in (a, b)}) == 1
 
 
 def footer(cff: dict, repository: str) -> str:
@@ -94,25 +90,20 @@ def pages_url(repository: str) -> str:
 
 
 def _configure(app: Sphinx, config: Config) -> None:
-    cff = read_citation(Path(app.confdir))
-    app.course_citation = cff
-    options = config.html_theme_options
-    config.html_theme_options = {
-        **options,
-        "extra_footer": footer(cff, options.get("repository_url", "")),
-    }
-    if not config.html_baseurl:
-        config.html_baseurl = pages_url(options.get("repository_url", ""))
+    repository = config.html_theme_options.get("repository_url", "")
+    footer_html = footer(read_citation(Path(app.confdir)), repository)
+    config.html_theme_options = {**config.html_theme_options, "extra_footer": footer_html}
+    config.html_baseurl = config.html_baseurl or pages_url(repository)
 
 
 class CourseBibtex(SphinxDirective):
     """``{course-bibtex}``: the week's BibTeX entry, from CITATION.cff, as a code block."""
 
     def run(self) -> list[nodes.Node]:
-        self.env.note_dependency(str(Path(self.env.app.confdir) / "CITATION.cff"))
-        text = bibtex(self.env.app.course_citation)
-        block = nodes.literal_block(text, text, language="bibtex")
-        return [block]
+        root = Path(self.env.app.confdir)
+        self.env.note_dependency(str(root / "CITATION.cff"))
+        text = bibtex(read_citation(root))
+        return [nodes.literal_block(text, text, language="bibtex")]
 
 
 def setup(app: Sphinx) -> dict:

@@ -15,8 +15,6 @@ Made from what the same build wrote, so a new symbol or icon is in the font it s
 Tests: tests/test_book_fonts.py; tests/site checks that the icons and formulas are drawn.
 """
 
-from __future__ import annotations
-
 import html
 import io
 import re
@@ -52,16 +50,14 @@ def icon_codepoints(texts: list[str], css: str) -> set[int]:
         for name in ICON_NAME.findall(selectors)
     }  # grouped: .fa-bars:before,.fa-navicon:before
     named = {int(rules[n], 16) for text in texts for n in ICON_CLASS.findall(text) if n in rules}
-    own = {
+    return named | {  # and those the CSS draws on its own
         int(m.group(1), 16) if m.group(1) else ord(m.group(0))
         for m in PRIVATE_USE.finditer(ICON_RULE.sub("", css))
     }
-    return named | own
 
 
 def cut(source: Path, target: Path, codepoints: set[int], flavor: str) -> None:
-    options = subset.Options()
-    options.flavor, options.layout_features, options.notdef_outline = flavor, ["*"], True
+    options = subset.Options(flavor=flavor, layout_features=["*"], notdef_outline=True)
     # read whole (the target may be the source); keep head.modified, so two builds match
     font = TTFont(io.BytesIO(source.read_bytes()), recalcTimestamp=False)
     subsetter = subset.Subsetter(options)
@@ -74,20 +70,12 @@ def cut(source: Path, target: Path, codepoints: set[int], flavor: str) -> None:
 def _cut_fonts(app: Sphinx, exception: Exception | None) -> None:
     if exception is not None or app.builder.format != "html":
         return
-    out = Path(app.outdir)
-    pages = [p.read_text(encoding="utf-8") for p in out.rglob("*.html")]
-    cut(
-        MATH_FONT,
-        out / "_static" / "fonts" / MATH_FONT.name,
-        {ord(c) for c in math_text(pages)},
-        "woff",
-    )
-    static = out / "_static"
+    static = Path(app.outdir, "_static")
+    pages = [p.read_text(encoding="utf-8") for p in Path(app.outdir).rglob("*.html")]
+    cut(MATH_FONT, static / "fonts" / MATH_FONT.name, {ord(c) for c in math_text(pages)}, "woff")
     css = "".join(p.read_text(encoding="utf-8") for p in (static / "styles").glob("*.css"))
-    scripts = [
-        p.read_text(encoding="utf-8", errors="replace") for p in (static / "scripts").glob("*.js")
-    ]
-    icons = icon_codepoints(pages + scripts, css)
+    scripts = (static / "scripts").glob("*.js")
+    icons = icon_codepoints(pages + [p.read_text("utf-8", "replace") for p in scripts], css)
     webfonts = sorted((static / "vendor" / "fontawesome" / "webfonts").glob("*.woff2"))
     if not icons or not webfonts:
         logger.warning(

@@ -35,8 +35,6 @@ that glues values from another page (the lesson plan's marker key) is re-read an
 with it, so it never shows the numbers of an earlier build.
 """
 
-from __future__ import annotations
-
 import hashlib
 import re
 import shutil
@@ -63,9 +61,8 @@ def watched_digest(root: Path) -> str:
     Paths are hashed as well as contents so that adding, removing or renaming a module
     also counts as a change.
     """
-    files = sorted({p for pattern in WATCHED_GLOBS for p in root.glob(pattern) if p.is_file()})
     digest = hashlib.sha256()
-    for path in files:
+    for path in sorted({p for pattern in WATCHED_GLOBS for p in root.glob(pattern) if p.is_file()}):
         digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
         digest.update(path.read_bytes() + b"\0")
     return digest.hexdigest()
@@ -73,53 +70,42 @@ def watched_digest(root: Path) -> str:
 
 def cache_folder(app: Sphinx, config: Config) -> Path:
     """The jupyter-cache folder, resolved exactly as myst-nb resolves it."""
-    configured = config.nb_execution_cache_path
-    if configured:
-        return Path(configured).resolve()
-    return Path(app.outdir).parent.joinpath(".jupyter_cache").resolve()
+    default = Path(app.outdir).parent / ".jupyter_cache"  # myst-nb's default
+    return Path(config.nb_execution_cache_path or default).resolve()
 
 
 def _check(app: Sphinx, config: Config) -> None:
-    folder = cache_folder(app, config)
-    digest = watched_digest(Path(app.srcdir))
+    folder, digest = cache_folder(app, config), watched_digest(Path(app.srcdir))
     stamp = folder / STAMP_NAME
-    previous = stamp.read_text(encoding="utf-8").strip() if stamp.is_file() else None
-    app._labcode_cache = {"folder": folder, "digest": digest, "stale": previous != digest}
-    if previous == digest:
-        LOGGER.info("[labcode_cache] labcode unchanged (%s): cached outputs are valid", digest[:12])
-        return
-    reason = "no stamp" if previous is None else f"{previous[:12]} -> {digest[:12]}"
-    if folder.exists():
-        shutil.rmtree(folder)
-        LOGGER.info("[labcode_cache] labcode changed (%s): cleared %s", reason, folder)
-    else:
-        LOGGER.info("[labcode_cache] no execution cache yet (%s)", reason)
+    stale = not stamp.is_file() or stamp.read_text(encoding="utf-8").strip() != digest
+    app._labcode_cache = {"folder": folder, "digest": digest, "stale": stale}
+    LOGGER.info(
+        "[labcode_cache] labcode %s (%s)",
+        "changed or first build: clearing the execution cache" if stale else "unchanged",
+        digest[:12],
+    )
+    if stale:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _outdated(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
-    state = getattr(app, "_labcode_cache", None)
-    if not state or not state["stale"]:
-        # A page that glues another page's values ({glue:text}`page.md::key`) is re-read
-        # with any other page: Sphinx would rewrite it only when its own text changed.
-        return sorted(
-            doc
-            for doc in env.found_docs - set(added) - set(changed) - set(removed)
-            if (added or changed)
-            and CROSS_PAGE_GLUE.search(Path(env.doc2path(doc)).read_text(encoding="utf-8"))
-        )
-    docs = sorted(set(env.found_docs) - set(added) - set(removed))
-    if docs:
-        LOGGER.info("[labcode_cache] re-reading and re-executing %d page(s)", len(docs))
-    return docs
+    if app._labcode_cache["stale"]:  # every page re-read, so that myst-nb re-executes it
+        return sorted(set(env.found_docs) - set(added) - set(removed))
+    # A page that glues another page's values ({glue:text}`page.md::key`) is re-read with
+    # any other page: Sphinx would rewrite it only when its own text changed.
+    return sorted(
+        doc
+        for doc in env.found_docs - set(added) - set(changed) - set(removed)
+        if (added or changed)
+        and CROSS_PAGE_GLUE.search(Path(env.doc2path(doc)).read_text(encoding="utf-8"))
+    )
 
 
 def _stamp(app: Sphinx, exception: Exception | None) -> None:
-    state = getattr(app, "_labcode_cache", None)
-    if exception is not None or not state:
-        return
-    folder: Path = state["folder"]
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / STAMP_NAME).write_text(state["digest"] + "\n", encoding="utf-8")
+    state = app._labcode_cache  # set at config-inited, by _check
+    if exception is None:
+        state["folder"].mkdir(parents=True, exist_ok=True)
+        (state["folder"] / STAMP_NAME).write_text(state["digest"] + "\n", encoding="utf-8")
 
 
 def setup(app: Sphinx) -> dict:

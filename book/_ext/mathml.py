@@ -12,8 +12,6 @@ client-side fallback, because no formula of the book needs one.
 Tests: tests/test_book_mathml.py; tests/site checks each formula's rendered size.
 """
 
-from __future__ import annotations
-
 import re
 
 from docutils import nodes
@@ -50,16 +48,14 @@ def _append(self, node: nodes.Element, display: bool) -> None:
         logger.warning(f"mathml: {exc}: {node.astext()!r}", location=node, type="mathml")
         mathml = f"<code>{self.encode(node.astext())}</code>"
     if display:
-        number = node.get("number")
+        anchor = node["ids"][0] if node.get("ids") else ""
         eqno = (
-            (
-                f'<span class="eqno">({number})<a class="headerlink" href="#{node["ids"][0]}" '
-                f'title="Link to this equation">#</a></span>'
-            )
-            if number and node.get("ids")
+            f'<span class="eqno">({node["number"]})<a class="headerlink" href="#{anchor}" '
+            'title="Link to this equation">#</a></span>'
+            if node.get("number") and anchor
             else ""
         )
-        ids = f' id="{node["ids"][0]}"' if node.get("ids") else ""
+        ids = f' id="{anchor}"' if anchor else ""
         self.body.append(f'<div class="math notranslate nohighlight"{ids}>{eqno}{mathml}</div>\n')
     else:
         self.body.append(f'<span class="math notranslate nohighlight">{mathml}</span>')

@@ -1,27 +1,25 @@
-"""Five fixes to the stock Jupyter Book 1 HTML (the citation style is citation_style.py).
+"""Four fixes that make the stock Jupyter Book 1 HTML valid, accessible and quick to show.
+
+The citation style is citation_style.py's; the launch buttons, which open the students'
+notebooks, are student_notebooks.py's.
 
 1. Citation list roles. docutils writes a bibliography as ``<div role="list">`` whose
    entries carry ``role="doc-biblioentry"``, a role DPUB-ARIA 1.1 deprecated
    (w3c/dpub-aria#22); axe reports the critical ``aria-required-children`` (a list must own
    list items; dequelabs/axe-core#2759). The entries get ``role="listitem"``, which they are.
-2. Launch buttons that open the students' notebook. sphinx-book-theme points Binder,
-   JupyterHub and Colab at the page's ``.md`` source (jupyter-book/jupyter-book#752, open):
-   Colab cannot open it at all, and Jupyter shows its MyST markup raw. With
-   ``course_notebooks_branch`` set, each launch opens ``<page>.ipynb`` on that branch
-   instead, where the deploy workflow pushes the notebooks that student_notebooks.py writes.
 
-3. Valid code-cell toggles. myst-nb writes a folded cell's "Show code cell source" label as
+2. Valid code-cell toggles. myst-nb writes a folded cell's "Show code cell source" label as
    ``<p>`` inside ``<summary>``, which HTML does not allow (the Nu checker's error), and
    names the summary "Toggle hidden content", which is not what it shows (axe
    label-content-name-mismatch). The labels become ``<span>``s (book/_static/cell-toggle.css
    shows them as myst-nb's CSS shows its ``<p>``s) and the summary is named by its text.
 
-4. A valid front door. sphinx-external-toc writes the site's ``index.html`` as a bare
+3. A valid front door. sphinx-external-toc writes the site's ``index.html`` as a bare
    ``<meta>`` redirect to the root page, with no ``<title>`` (the Nu checker's error) and
    no link for a reader without redirects; it writes it only when there is none, so this
    writes a complete HTML page first.
 
-5. Scripts that do not block the first paint. Sphinx and the extensions add their scripts
+4. Scripts that do not block the first paint. Sphinx and the extensions add their scripts
    to ``<head>`` without ``defer``, so a phone waits for each before it shows any text
    (Lighthouse's render-blocking resources). Every script file but
    ``documentation_options.js`` (the theme's inline scripts set its fields at once) is
@@ -36,10 +34,7 @@ found none: after an upgrade changes the markup, it is a failed build, not a sil
 Tests: tests/test_book_site_fixes.py.
 """
 
-from __future__ import annotations
-
 import re
-from collections.abc import Callable
 from html import escape
 from pathlib import Path
 
@@ -61,31 +56,20 @@ def _warn(fix: str, message: str, pagename: str) -> None:
 
 
 OLD_ROLE, NEW_ROLE = 'role="doc-biblioentry"', 'role="listitem"'
-#: Where each launch names the branch and the page: (branch, path.md).
-LAUNCHES = {
-    "Binder": re.compile(r"/v2/gh/[^/]+/[^/]+/(?P<branch>[^?]+)\?urlpath=[^&]*?(?P<page>\.md)$"),
-    "JupyterHub": re.compile(r"urlpath=[^&]*?(?P<page>\.md)&branch=(?P<branch>[^&]+)$"),
-    "Colab": re.compile(r"/blob/(?P<branch>[^/]+)/[^?]*?(?P<page>\.md)$"),
-}
-
-
-def _deferred(js_tag: Callable[..., str]) -> Callable[..., str]:
-    """Sphinx's ``js_tag`` template helper, adding ``defer`` to a script file's tag (not to
-    an inline script, an ``async`` one, or ``documentation_options.js``)."""
-
-    def tag(js, *args, **kwargs) -> str:
-        html = js_tag(js, *args, **kwargs)
-        if " src=" in html and not re.search(r"\b(async|defer)\b|documentation_options\.js", html):
-            html = html.replace("<script ", "<script defer ", 1)
-        return html
-
-    return tag
+#: A script file's tag that would block: not async or deferred already, and not
+#: documentation_options.js (the theme's inline scripts read its fields at once).
+BLOCKING = re.compile(
+    r"<script (?=[^>]*\bsrc=)(?![^>]*(\basync\b|\bdefer\b|documentation_options\.js))"
+)
 
 
 def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     if pagename != "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
-        if "js_tag" in context:
-            context["js_tag"] = _deferred(context["js_tag"])
+        if "js_tag" in context:  # Sphinx's template helper that writes each script's tag
+            js_tag = context["js_tag"]
+            context["js_tag"] = lambda *args, **kwargs: BLOCKING.sub(
+                "<script defer ", js_tag(*args, **kwargs), count=1
+            )
         elif context.get("script_files"):
             _warn("deferred scripts", "the page context has no js_tag: Sphinx changed", pagename)
     body = context.get("body")
@@ -99,39 +83,6 @@ def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doct
                 pagename,
             )
         context["body"] = body.replace(OLD_ROLE, NEW_ROLE)
-
-    branch = app.config.course_notebooks_branch
-    launch = app.config.html_theme_options.get("launch_buttons", {})
-    buttons = {
-        b.get("text"): b
-        for g in context.get("header_buttons", [])
-        if isinstance(g, dict)
-        for b in g.get("buttons", [])
-        if isinstance(b, dict)
-    }
-    is_notebook = "kernelspec" in app.env.metadata.get(pagename, {})  # it gets launch buttons
-    for text, url_key in dict(
-        Binder="binderhub_url", JupyterHub="jupyterhub_url", Colab="colab_url"
-    ).items():
-        if not (branch and is_notebook and launch.get(url_key)):
-            continue
-        button = buttons.get(text)
-        match = LAUNCHES[text].search(str(button.get("url"))) if button else None
-        if match is None:
-            _warn(
-                "launch buttons",
-                f"the {text} launch is missing or its URL "
-                f"{button and button.get('url')!r} has another form: the theme changed its "
-                "launch buttons",
-                pagename,
-            )
-            continue
-        url, (b0, b1), (p0, p1) = button["url"], match.span("branch"), match.span("page")
-        button["url"] = (
-            url[:b0] + branch + url[b1:p0] + ".ipynb" + url[p1:]
-            if b0 < p0
-            else url[:p0] + ".ipynb" + url[p1:b0] + branch + url[b1:]
-        )
 
 
 def _visit_hidden_cell(self, node) -> None:
@@ -156,7 +107,6 @@ def _front_door(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.add_config_value("course_notebooks_branch", "", "html", types=[str])
     app.add_node(
         HideCodeCellNode,
         override=True,
@@ -164,6 +114,5 @@ def setup(app: Sphinx) -> dict:
     )
     app.add_css_file("cell-toggle.css")
     app.connect("build-finished", _front_door, priority=400)  # before sphinx-external-toc's
-    # Late priority: after the theme has added its launch buttons.
-    app.connect("html-page-context", _fix_page, priority=990)
+    app.connect("html-page-context", _fix_page)
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}

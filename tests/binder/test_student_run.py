@@ -16,32 +16,23 @@ import html
 import re
 from pathlib import Path
 
-import jupytext
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
+from autograder.rehearsal import fill, reference
+
 REPO = Path(__file__).resolve().parents[2]
 STARTER = REPO / "_build" / "html" / "_sources" / "book" / "starter.ipynb"
-TODO_CELLS = ("class MLP(nn.Module):", "def train(", "def linear_backward(")
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.timeout(900)]
 
 
-def reference_solution() -> dict[str, str]:
-    """The sample submission's MLP, training loop and linear_backward cells, by first line."""
-    sample = jupytext.read(REPO / "book" / "sample-submission.md", fmt="md:myst")
-    cells = {start: [c.source for c in sample.cells if c.cell_type == "code"
-                     and c.source.startswith(start)] for start in TODO_CELLS}
-    assert all(len(found) == 1 for found in cells.values()), {k: len(v) for k, v in cells.items()}
-    return {start: found[0] for start, found in cells.items()}
-
-
-def changed(start: str, old: str, new: str) -> dict[str, str]:
+def changed(name: str, old: str, new: str) -> dict[str, str]:
     """The reference solution with one line of one cell changed: a student's mistake."""
-    solution = reference_solution()
-    assert solution[start].count(old) == 1, f"{old!r} is not once in the {start!r} cell"
-    solution[start] = solution[start].replace(old, new)
+    solution = reference()
+    assert solution[name].count(old) == 1, f"{old!r} is not once in the {name!r} cell"
+    solution[name] = solution[name].replace(old, new)
     return solution
 
 
@@ -50,11 +41,7 @@ def run_starter(solution: dict[str, str], tmp_path: Path) -> nbformat.NotebookNo
     (errors recorded, as in a Jupyter that runs all cells and shows each error)."""
     if not STARTER.is_file():
         pytest.fail(f"{STARTER} is missing: build the book first (README command 1)")
-    nb = nbformat.read(STARTER, as_version=4)
-    for start, source in solution.items():
-        todo = [c for c in nb.cells if c.cell_type == "code" and c.source.startswith(start)]
-        assert len(todo) == 1 and "TODO" in todo[0].source, f"the starter's {start!r} cell"
-        todo[0].source = source
+    nb = fill(nbformat.read(STARTER, as_version=4), solution)
     NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=True,
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     return nb
@@ -84,7 +71,7 @@ def hand_in(nb) -> dict[str, bool]:
 
 
 def test_the_reference_solution_passes_every_cell_and_every_check(tmp_path):
-    nb = run_starter(reference_solution(), tmp_path)
+    nb = run_starter(reference(), tmp_path)
     assert errors(nb) == []
     checks = hand_in(nb)
     assert len(checks) == 3 and all(checks.values()), checks
@@ -93,36 +80,36 @@ def test_the_reference_solution_passes_every_cell_and_every_check(tmp_path):
     assert len(figures) == 2, f"the training cell shows {len(figures)} figures, not the curves and the boundary once each"
 
 
-# (cell, the line as the solution has it, the line with the mistake, which check fails,
+# (Part A name, the line as the solution has it, the line with the mistake, which check fails,
 #  what the student is told: in their own cell's error, or in the check's advice)
 MISTAKES = {
     "MLP uses only the first hidden width": (
-        "class MLP(nn.Module):", "for hidden in hidden_features:", "for hidden in hidden_features[:1]:",
+        "MLP", "for hidden in hidden_features:", "for hidden in hidden_features[:1]:",
         "check_mlp", r"a layer for each entry of hidden_features"),
     "ReLU after the output layer too": (
-        "class MLP(nn.Module):", "        self.layers = nn.Sequential(*layers)",
+        "MLP", "        self.layers = nn.Sequential(*layers)",
         "        self.layers = nn.Sequential(*layers, nn.ReLU())",
         "check_mlp", r"the output layer must have no activation after it"),
     "the loss computed once, before the loop": (
-        "def train(", "    for _ in range(epochs):\n        loss = loss_fn(model(X), y)  # forward and loss",
+        "train", "    for _ in range(epochs):\n        loss = loss_fn(model(X), y)  # forward and loss",
         "    loss = loss_fn(model(X), y)\n    for _ in range(epochs):",
         "check_training", r"compute the loss from model\(X\) inside the loop"),
     "linear_backward for 2-D input only": (
-        "def linear_backward(", "grad_weight = G.T @ X", "grad_weight = grad_output.T @ x",
+        "linear_backward", "grad_weight = G.T @ X", "grad_weight = grad_output.T @ x",
         "check_linear_backward", r"flatten them first"),
     "the bias gradient summed over the wrong axis": (
-        "def linear_backward(", "G.sum(dim=0)", "G.sum(dim=1)",
+        "linear_backward", "G.sum(dim=0)", "G.sum(dim=1)",
         "check_linear_backward", r"grad_bias: shape \(\d+,\), expected \(2,\)"),
     "the weight gradient multiplied in the wrong order": (
-        "def linear_backward(", "grad_weight = G.T @ X", "grad_weight = X.T @ G",
+        "linear_backward", "grad_weight = G.T @ X", "grad_weight = X.T @ G",
         "check_linear_backward", r"multiply in the order grad_output\.T @ x"),
 }
 
 
 @pytest.mark.parametrize("mistake", MISTAKES)
 def test_a_typical_mistake_is_caught_and_the_student_told_what_to_change(mistake, tmp_path):
-    start, old, new, check, advice = MISTAKES[mistake]
-    nb = run_starter(changed(start, old, new), tmp_path)
+    name, old, new, check, advice = MISTAKES[mistake]
+    nb = run_starter(changed(name, old, new), tmp_path)
     checks = hand_in(nb)
     failed = [title for title, passed in checks.items() if not passed]
     assert failed and all(title.startswith(check) for title in failed), checks
