@@ -4,11 +4,28 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from docutils import nodes
 from docutils.utils import new_document
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 import first_paint  # noqa: E402
+from test_book_site_fixes import Warnings  # noqa: E402
+
+
+@pytest.fixture
+def warnings(monkeypatch):
+    recorder = Warnings()
+    monkeypatch.setattr(first_paint, "logger", recorder)
+    return recorder
+
+
+def page(context, pagename="book/lesson"):
+    context.setdefault("css_files", [])
+    first_paint._page(
+        SimpleNamespace(builder=SimpleNamespace()), pagename, "page.html", context, None
+    )
+    return context
 
 
 def test_joined_keeps_the_order_and_rewrites_relative_urls_for_the_bundle_folder(tmp_path):
@@ -41,10 +58,10 @@ def test_each_page_links_only_the_bundle_and_the_build_writes_the_files_it_repla
     pygments = SimpleNamespace(
         filename="_static/pygments.css?v=1"
     )  # Sphinx's form, and a plain one
-    context = {"css_files": [pygments, "_static/styles/sphinx-book-theme.css"]}
+    context = {"css_files": [pygments, "_static/styles/sphinx-book-theme.css"], "js_tag": str}
     first_paint._write(app, None)  # no page written yet: nothing to write
     assert not (static / first_paint.BUNDLE).exists()
-    first_paint._one_stylesheet(app, "book/lesson", "page.html", context, None)
+    first_paint._page(app, "book/lesson", "page.html", context, None)
     assert context["css_files"] == ["_static/styles/book.css"]
     first_paint._write(app, None)
     assert (static / first_paint.BUNDLE).read_text().split("\n")[1:] == ["a{}", "b{}", "c{}", "d{}"]
@@ -55,3 +72,34 @@ def test_every_image_of_a_page_loads_lazily():
     doc += [nodes.image(uri="a.png"), nodes.figure("", nodes.image(uri="b.png"))]
     first_paint._lazy_images(None, doc, "page")
     assert [img["loading"] for img in doc.findall(nodes.image)] == ["lazy", "lazy"]
+
+
+def sphinx_js_tag(js, *args):
+    """Sphinx's js_tag for a file (a path) or an inline script (attributes in a dict)."""
+    if isinstance(js, dict):
+        return f"<script{js.get('attrs', '')}>{js['body']}</script>"
+    return f'<script src="{js}"></script>'
+
+
+def test_script_files_are_deferred_except_inline_async_and_documentation_options(warnings):
+    context = page({"js_tag": sphinx_js_tag, "script_files": ["x"]})
+    tag = context["js_tag"]
+    assert tag("_static/doctools.js") == '<script defer src="_static/doctools.js"></script>'
+    assert tag("_static/documentation_options.js") == (
+        '<script src="_static/documentation_options.js"></script>'
+    )
+    assert tag({"body": "var a = 1;"}) == "<script>var a = 1;</script>"
+    assert tag({"attrs": ' async="async" src="m.js"', "body": ""}) == (
+        '<script async="async" src="m.js"></script>'
+    )
+    assert not warnings
+
+
+def test_the_search_page_keeps_sphinxs_script_order(warnings):
+    context = page({"js_tag": sphinx_js_tag}, pagename="search")
+    assert context["js_tag"] is sphinx_js_tag
+
+
+def test_a_page_context_without_js_tag_is_a_warning(warnings):
+    page({"script_files": ["_static/doctools.js"]})
+    assert "no js_tag" in warnings.text()

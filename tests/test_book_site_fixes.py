@@ -60,37 +60,6 @@ CITATION_LIST = (
 )
 
 
-def sphinx_js_tag(js, *args):
-    """Sphinx's js_tag for a file (a path) or an inline script (attributes in a dict)."""
-    if isinstance(js, dict):
-        return f"<script{js.get('attrs', '')}>{js['body']}</script>"
-    return f'<script src="{js}"></script>'
-
-
-def test_script_files_are_deferred_except_inline_async_and_documentation_options(warnings):
-    context = fix_page({"js_tag": sphinx_js_tag, "script_files": ["x"]})
-    tag = context["js_tag"]
-    assert tag("_static/doctools.js") == '<script defer src="_static/doctools.js"></script>'
-    assert tag("_static/documentation_options.js") == (
-        '<script src="_static/documentation_options.js"></script>'
-    )
-    assert tag({"body": "var a = 1;"}) == "<script>var a = 1;</script>"
-    assert tag({"attrs": ' async="async" src="m.js"', "body": ""}) == (
-        '<script async="async" src="m.js"></script>'
-    )
-    assert not warnings
-
-
-def test_the_search_page_keeps_sphinxs_script_order(warnings):
-    context = fix_page({"js_tag": sphinx_js_tag}, pagename="search")
-    assert context["js_tag"] is sphinx_js_tag
-
-
-def test_a_page_context_without_js_tag_is_a_warning(warnings):
-    fix_page({"script_files": ["_static/doctools.js"]})
-    assert "no js_tag" in warnings.text()
-
-
 def test_citation_entries_become_list_items(warnings):
     context = fix_page({"body": "<p>x</p>" + CITATION_LIST}, doctree=doctree_with_citations(2))
     assert context["body"] == "<p>x</p>" + CITATION_LIST.replace(

@@ -1,4 +1,4 @@
-"""What a phone waits for before it shows a page: one stylesheet, and no image below the fold.
+"""What a phone waits for before it shows a page: one stylesheet, no script, no image below.
 
 A phone on a slow network (Lighthouse's mobile preset: 150 ms round trips, 1.6 Mbit/s)
 shows no text until every stylesheet in ``<head>`` has arrived, and it fetches every image
@@ -9,13 +9,19 @@ the page names as soon as it parses it (benchmarks/site_speed.py measures both):
   Each page links one, ``_static/styles/book.css``: the same files in the same order,
   joined at the end of the build with their relative ``url()``\\ s rewritten for its
   folder. book/_templates/static/webpack-macros.html no longer writes the theme's two links.
+* Sphinx and the extensions add their scripts to ``<head>`` without ``defer``, so a phone
+  waits for each before it shows any text. Every script file but
+  ``documentation_options.js`` (the theme's inline scripts set its fields at once) is
+  deferred, through Sphinx's ``js_tag`` template helper: it still runs before
+  DOMContentLoaded, in order. The theme's three search scripts are deferred in
+  book/_templates/layout.html. The search page keeps Sphinx's order: its searchtools.js
+  runs at once and needs doctools.js.
 * The pages' images (figures, cell outputs) load lazily: the browser fetches one when it
   nears the screen, so those further down no longer share the network with the first paint.
 
-Tests: tests/test_book_first_paint.py; tests/site checks the pages are styled.
+A page context without ``js_tag`` is a warning (a failed ``-W`` build): Sphinx changed.
+Tests: tests/test_book_first_paint.py; tests/site (no failed request, every image loads).
 """
-
-from __future__ import annotations
 
 import os
 import re
@@ -23,12 +29,20 @@ from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
+from sphinx.util import logging
+
+logger = logging.getLogger(__name__)
 
 BUNDLE = "styles/book.css"  # in _static
 #: What webpack-macros.html linked: theme.css imports basic.css, then the theme's CSS.
 THEME = ["basic.css", "styles/pydata-sphinx-theme.css"]
 URL = re.compile(r"""url\((["']?)(?![a-z]+:|/|#)([^"')]+)\1\)""")
 DROP = re.compile(r'@charset "[^"]*";|/\*# sourceMappingURL=[^*]*\*/')
+#: A script file's tag that would block: not async or deferred already, and not
+#: documentation_options.js (the theme's inline scripts read its fields at once).
+BLOCKING = re.compile(
+    r"<script (?=[^>]*\bsrc=)(?![^>]*(\basync\b|\bdefer\b|documentation_options\.js))"
+)
 
 
 def joined(static: Path, files: list[str]) -> str:
@@ -42,10 +56,19 @@ def joined(static: Path, files: list[str]) -> str:
     return "\n".join(parts)
 
 
-def _one_stylesheet(app: Sphinx, pagename, templatename, context: dict, doctree) -> None:
+def _page(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
     names = [getattr(css, "filename", css).split("?")[0] for css in context["css_files"]]
     app.builder.first_paint_css = THEME + [n.removeprefix("_static/") for n in names]
     context["css_files"] = [f"_static/{BUNDLE}"]
+    if pagename == "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
+        return
+    if "js_tag" not in context:
+        logger.warning(
+            "first_paint: the page context has no js_tag: Sphinx changed", location=pagename
+        )
+        return
+    js_tag = context["js_tag"]
+    context["js_tag"] = lambda *args, **kw: BLOCKING.sub("<script defer ", js_tag(*args, **kw), 1)
 
 
 def _lazy_images(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -61,7 +84,7 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
 
 
 def setup(app: Sphinx) -> dict:
-    app.connect("html-page-context", _one_stylesheet)
+    app.connect("html-page-context", _page)
     app.connect("doctree-resolved", _lazy_images)
     app.connect("build-finished", _write)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

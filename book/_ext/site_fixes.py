@@ -1,7 +1,7 @@
-"""Four fixes that make the stock Jupyter Book 1 HTML valid, accessible and quick to show.
+"""Three fixes that make the stock Jupyter Book 1 HTML valid and accessible.
 
 The citation style is citation_style.py's; the launch buttons, which open the students'
-notebooks, are student_notebooks.py's.
+notebooks, are student_notebooks.py's; what a phone waits for, first_paint.py's.
 
 1. Citation list roles. docutils writes a bibliography as ``<div role="list">`` whose
    entries carry ``role="doc-biblioentry"``, a role DPUB-ARIA 1.1 deprecated
@@ -19,22 +19,12 @@ notebooks, are student_notebooks.py's.
    no link for a reader without redirects; it writes it only when there is none, so this
    writes a complete HTML page first.
 
-4. Scripts that do not block the first paint. Sphinx and the extensions add their scripts
-   to ``<head>`` without ``defer``, so a phone waits for each before it shows any text
-   (Lighthouse's render-blocking resources). Every script file but
-   ``documentation_options.js`` (the theme's inline scripts set its fields at once) is
-   deferred (through Sphinx's ``js_tag`` template helper, which the page context hands the
-   theme): it still runs before DOMContentLoaded, in order, where they all start. The
-   theme's three search scripts are deferred in book/_templates/layout.html. The search
-   page keeps Sphinx's order: its searchtools.js runs at once and needs doctools.js.
-
 Each fix warns (the build runs with ``-W``, so it fails) where it expected its target and
 found none: after an upgrade changes the markup, it is a failed build, not a silent no-op.
 
 Tests: tests/test_book_site_fixes.py.
 """
 
-import re
 from html import escape
 from pathlib import Path
 
@@ -56,22 +46,9 @@ def _warn(fix: str, message: str, pagename: str) -> None:
 
 
 OLD_ROLE, NEW_ROLE = 'role="doc-biblioentry"', 'role="listitem"'
-#: A script file's tag that would block: not async or deferred already, and not
-#: documentation_options.js (the theme's inline scripts read its fields at once).
-BLOCKING = re.compile(
-    r"<script (?=[^>]*\bsrc=)(?![^>]*(\basync\b|\bdefer\b|documentation_options\.js))"
-)
 
 
 def _fix_page(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    if pagename != "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
-        if "js_tag" in context:  # Sphinx's template helper that writes each script's tag
-            js_tag = context["js_tag"]
-            context["js_tag"] = lambda *args, **kwargs: BLOCKING.sub(
-                "<script defer ", js_tag(*args, **kwargs), count=1
-            )
-        elif context.get("script_files"):
-            _warn("deferred scripts", "the page context has no js_tag: Sphinx changed", pagename)
     body = context.get("body")
     citations = sum(1 for _ in doctree.findall(nodes.citation)) if doctree is not None else 0
     if isinstance(body, str) and citations:

@@ -309,7 +309,7 @@ class Hub:
 
     # -- a student, as a browser or plain HTTP client does it --------------------------------
     def launch_link(self, urlpath: str, branch: str | None = None, repo: str | None = None) -> str:
-        """The link the site's JupyterHub launch button makes (book/_ext/site_fixes.py)."""
+        """The link the site's JupyterHub launch button makes (book/_ext/student_notebooks.py)."""
         query = urlencode({"repo": repo or repository_url(), "urlpath": urlpath,
                            "branch": branch or notebooks_branch()})
         return f"{self.url}/hub/user-redirect/git-pull?{query}"
