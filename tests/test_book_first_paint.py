@@ -103,3 +103,33 @@ def test_the_search_page_keeps_sphinxs_script_order(warnings):
 def test_a_page_context_without_js_tag_is_a_warning(warnings):
     page({"script_files": ["_static/doctools.js"]})
     assert "no js_tag" in warnings.text()
+
+
+def test_each_image_tag_gets_its_files_intrinsic_size(tmp_path):
+    import struct
+    import zlib
+
+    png = b"\x89PNG\r\n\x1a\n" + struct.pack(">I", 13) + b"IHDR" + struct.pack(">II", 640, 240)
+    (tmp_path / "plot.png").write_bytes(png + b"\x08\x02\x00\x00\x00" + zlib.compress(b""))
+    (tmp_path / "graph.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 430 560.4">'
+    )
+    (tmp_path / "notes.txt").write_text("not an image")
+    images = {"plot.png": "plot.png", "figs/graph.svg": "graph.svg", "notes.txt": "notes.txt"}
+    (tmp_path / "figs").mkdir()
+    (tmp_path / "graph.svg").rename(tmp_path / "figs" / "graph.svg")
+    app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(images=images))
+    body = (
+        '<img alt="a" loading="lazy" src="../_images/plot.png" />'
+        '<img alt="b" src="../_images/graph.svg" style="width: 360px;" />'
+        '<img alt="c" src="../_images/notes.txt" />'
+        '<img width="5" alt="d" src="../_images/plot.png" />'
+        '<img alt="e" src="../_static/images/logo.svg" />'
+    )
+    assert first_paint._sized(app, body) == (
+        '<img width="640" height="240" alt="a" loading="lazy" src="../_images/plot.png" />'
+        '<img width="430" height="560" alt="b" src="../_images/graph.svg" style="width: 360px;" />'
+        '<img alt="c" src="../_images/notes.txt" />'  # not PNG or SVG: left alone
+        '<img width="5" alt="d" src="../_images/plot.png" />'  # sized already
+        '<img alt="e" src="../_static/images/logo.svg" />'  # not one of the pages' images
+    )

@@ -18,6 +18,9 @@ the page names as soon as it parses it (benchmarks/site_speed.py measures both):
   runs at once and needs doctools.js.
 * The pages' images (figures, cell outputs) load lazily: the browser fetches one when it
   nears the screen, so those further down no longer share the network with the first paint.
+  Each ``<img>`` gets its file's ``width`` and ``height`` (PNG header, SVG ``viewBox``), and
+  book/_static/phone.css sets ``height: auto``: the browser keeps the image's place from the
+  first layout, so one in the first screen does not push the text down when it arrives.
 
 A page context without ``js_tag`` is a warning (a failed ``-W`` build): Sphinx changed.
 Tests: tests/test_book_first_paint.py; tests/site (no failed request, every image loads).
@@ -25,6 +28,7 @@ Tests: tests/test_book_first_paint.py; tests/site (no failed request, every imag
 
 import os
 import re
+import struct
 from pathlib import Path
 
 from docutils import nodes
@@ -38,6 +42,8 @@ BUNDLE = "styles/book.css"  # in _static
 THEME = ["basic.css", "styles/pydata-sphinx-theme.css"]
 URL = re.compile(r"""url\((["']?)(?![a-z]+:|/|#)([^"')]+)\1\)""")
 DROP = re.compile(r'@charset "[^"]*";|/\*# sourceMappingURL=[^*]*\*/')
+IMAGE = re.compile(r'<img (?![^>]*\bwidth=)[^>]*?\bsrc="[^"]*?_images/([^"/]+)"')
+VIEWBOX = re.compile(rb'viewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+([\d.]+)[ ,]+([\d.]+)"')
 #: A script file's tag that would block: not async or deferred already, and not
 #: documentation_options.js (the theme's inline scripts read its fields at once).
 BLOCKING = re.compile(
@@ -56,10 +62,34 @@ def joined(static: Path, files: list[str]) -> str:
     return "\n".join(parts)
 
 
+def size(path: Path) -> tuple[int, int] | None:
+    """``(width, height)`` of a PNG or SVG image file, in pixels; None for another kind."""
+    data = path.read_bytes()[:4096]
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return struct.unpack(">II", data[16:24])
+    box = VIEWBOX.search(data)
+    return (round(float(box[1])), round(float(box[2]))) if box else None
+
+
+def _sized(app: Sphinx, body: str) -> str:
+    """``body`` with each image's intrinsic ``width`` and ``height`` in its ``<img>`` tag."""
+    files = {name: Path(app.srcdir, source) for source, name in app.builder.images.items()}
+
+    def tag(img: re.Match) -> str:
+        wh = size(files[img[1]]) if img[1] in files else None
+        if wh is None:
+            return img[0]
+        return img[0].replace("<img ", f'<img width="{wh[0]}" height="{wh[1]}" ', 1)
+
+    return IMAGE.sub(tag, body)
+
+
 def _page(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> None:
     names = [getattr(css, "filename", css).split("?")[0] for css in context["css_files"]]
     app.builder.first_paint_css = THEME + [n.removeprefix("_static/") for n in names]
     context["css_files"] = [f"_static/{BUNDLE}"]
+    if isinstance(context.get("body"), str):
+        context["body"] = _sized(app, context["body"])
     if pagename == "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
         return
     if "js_tag" not in context:
