@@ -8,7 +8,8 @@ and runs Lighthouse 12.2.3 (npm; 13 needs Node 22) with its default mobile setti
 Lighthouse's score moves between runs on a busy machine (whether a font arrives before
 the first paint decides which requests its simulation counts), so each page is measured
 ``RUNS`` times: the table gives the median score (and the lowest), the median total
-blocking time and largest contentful paint, and the bytes transferred.
+blocking time, largest contentful paint and cumulative layout shift, and the bytes
+transferred.
 
 Run: ``python benchmarks/site_speed.py`` from the repository root, after the build (a few
 minutes; the first run installs Lighthouse into ``_build/tools/lighthouse``).
@@ -80,6 +81,7 @@ def lighthouse(url: str) -> dict:
     return {"score": round(100 * report["categories"]["performance"]["score"]),
             "tbt_ms": audits["total-blocking-time"]["numericValue"],
             "lcp_s": audits["largest-contentful-paint"]["numericValue"] / 1000,
+            "cls": audits["cumulative-layout-shift"]["numericValue"],
             "kib": audits["total-byte-weight"]["numericValue"] / 1024}
 
 
@@ -105,13 +107,13 @@ def main() -> None:
         rows = [(name, [lighthouse(url) for _ in range(RUNS)]) for name, url in urls]
     print(f"Lighthouse {LIGHTHOUSE}, mobile preset, Chromium at {CHROMIUM}, gzip on loopback\n")
     print(f"| page | performance, median (lowest) of {RUNS} | total blocking time | "
-          "largest contentful paint | transferred |")
-    print("|---|---|---|---|---|")
+          "largest contentful paint | layout shift | transferred |")
+    print("|---|---|---|---|---|---|")
     for page, runs in rows:
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         low = min(r["score"] for r in runs)
         print(f"| {page} | {med['score']:.0f} ({low}) | {med['tbt_ms']:.0f} ms | {med['lcp_s']:.1f} s | "
-              f"{med['kib']:.0f} KiB |")
+              f"{med['cls']:.3f} | {med['kib']:.0f} KiB |")
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """One stylesheet and lazy images (book/_ext/first_paint.py)."""
 
+import re
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -133,3 +134,30 @@ def test_each_image_tag_gets_its_files_intrinsic_size(tmp_path):
         '<img width="5" alt="d" src="../_images/plot.png" />'  # sized already
         '<img alt="e" src="../_static/images/logo.svg" />'  # not one of the pages' images
     )
+
+
+def test_the_fonts_of_the_first_screen_are_preloaded_the_math_font_where_there_is_math():
+    def pathto(name, resource):
+        return f"../{name}"
+
+    app = SimpleNamespace(builder=SimpleNamespace(images={}), srcdir=".")
+    tags = {}
+    for body in ["<p>No formula.</p>", "<p><math><mi>x</mi></math></p>"]:
+        context = {
+            "css_files": [],
+            "js_tag": str,
+            "body": body,
+            "pathto": pathto,
+            "metatags": "<meta />",
+        }
+        first_paint._page(app, "book/lesson", "page.html", context, None)
+        assert context["metatags"].startswith("<meta />")
+        tags[body] = re.findall(
+            r'<link rel="preload" href="([^"]+)" as="font" type="font/(\w+)" crossorigin />',
+            context["metatags"],
+        )
+    icons = [(f"../_static/{f}", "woff2") for f in first_paint.ICON_FONTS]
+    assert tags["<p>No formula.</p>"] == icons
+    assert tags["<p><math><mi>x</mi></math></p>"] == icons + [
+        ("../_static/fonts/STIXTwoMath-Regular.woff", "woff")
+    ]
