@@ -2,7 +2,8 @@
 
 Prints a table; targets from the labcode issue:
 
-* hand backward / autograd backward, 512 -> 512 layer, batch 256, float32: ratio <= 1.1
+* hand backward / autograd backward, 512 -> 512 layer, batch 256, float32: ratio <= 1.05
+  (issue 26's; the labcode issue's was 1.1)
 * default ``train(MLP(2, [32, 32], 2), X, y)`` on 1,000 moons (noise 0.1) until the
   held-out accuracy first reaches 97 %: <= 2 s on 2 cores
 
@@ -88,7 +89,7 @@ def main() -> None:
     ]
     print(f"{'measure':<42} {'autograd ms':>12} {'hand ms':>10} {'hand/autograd':>14} {'target':>8}")
     for label, auto, hand in rows:
-        print(f"{label:<42} {auto * 1e3:>12.3f} {hand * 1e3:>10.3f} {hand / auto:>14.3f} {'<= 1.1':>8}")
+        print(f"{label:<42} {auto * 1e3:>12.3f} {hand * 1e3:>10.3f} {hand / auto:>14.3f} {'<= 1.05':>8}")
     print()
     time_to_97(0)  # warm-up: first-call costs (allocator, thread pool) are not training
     print(f"{'default train() until 97 % held-out':<42} {'seconds':>12} {'epochs':>10} {'':>14} {'target':>8}")

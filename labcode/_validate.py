@@ -7,8 +7,6 @@ inside torch. Each entry point checks once, here; ``assert`` is never used for t
 (``python -O`` removes it).
 """
 
-from __future__ import annotations
-
 import math
 import numbers
 from collections.abc import Callable, Sequence

@@ -7,8 +7,6 @@ every coordinate. No straight line separates the classes, which is the point.
 Generated on the spot from a seed: nothing is downloaded, scikit-learn is not needed.
 """
 
-from __future__ import annotations
-
 import math
 
 import torch

@@ -21,8 +21,6 @@ is why ``torch.autograd.gradcheck`` wants float64 inputs.
 Comparing a gradient with autograd's is :mod:`labcode.gradients`.
 """
 
-from __future__ import annotations
-
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

@@ -15,8 +15,6 @@ The second reference, finite differences and ``gradcheck``, is
 :mod:`labcode.finite_differences`.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple

@@ -12,8 +12,6 @@ not fit gets torch's own error (``mat1 and mat2 shapes cannot be multiplied (4x3
 ``LinearFunction``'s methods are autograd's protocol, written as in the tutorial (no hints).
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import torch

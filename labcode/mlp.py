@@ -11,8 +11,6 @@ where :math:`\sigma` is the activation. With no activation every layer is affine
 composition of affine maps is one affine map: :func:`collapse` computes it.
 """
 
-from __future__ import annotations
-
 from collections.abc import Sequence
 
 import torch

@@ -16,8 +16,6 @@ r"""The lab's Part B probes: predict first, then run these and compare.
   (one switch, ``activation=None``, on the same model class and the same seed).
 """
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 
 import torch

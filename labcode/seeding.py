@@ -1,7 +1,5 @@
 """Seeded construction without touching the caller's global random state."""
 
-from __future__ import annotations
-
 import contextlib
 from collections.abc import Iterator
 

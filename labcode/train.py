@@ -5,8 +5,6 @@ Each step minimizes the mean cross-entropy
 :math:`z = f(X)`: forward, loss, ``zero_grad``, ``backward``, ``step``.
 """
 
-from __future__ import annotations
-
 import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field

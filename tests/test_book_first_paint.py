@@ -1,4 +1,5 @@
-"""One stylesheet and lazy images (book/_ext/first_paint.py)."""
+"""What a phone waits for (book/_ext/first_paint.py): one stylesheet, deferred scripts, lazy
+images with their sizes, preloaded fonts."""
 
 import re
 import sys
@@ -6,8 +7,6 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from docutils import nodes
-from docutils.utils import new_document
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "book" / "_ext"))
 import first_paint  # noqa: E402
@@ -68,13 +67,6 @@ def test_each_page_links_only_the_bundle_and_the_build_writes_the_files_it_repla
     assert (static / first_paint.BUNDLE).read_text().split("\n")[1:] == ["a{}", "b{}", "c{}", "d{}"]
 
 
-def test_every_image_of_a_page_loads_lazily():
-    doc = new_document("page")
-    doc += [nodes.image(uri="a.png"), nodes.figure("", nodes.image(uri="b.png"))]
-    first_paint._lazy_images(None, doc, "page")
-    assert [img["loading"] for img in doc.findall(nodes.image)] == ["lazy", "lazy"]
-
-
 def sphinx_js_tag(js, *args):
     """Sphinx's js_tag for a file (a path) or an inline script (attributes in a dict)."""
     if isinstance(js, dict):
@@ -106,7 +98,7 @@ def test_a_page_context_without_js_tag_is_a_warning(warnings):
     assert "no js_tag" in warnings.text()
 
 
-def test_each_image_tag_gets_its_files_intrinsic_size(tmp_path):
+def test_each_image_of_the_page_loads_lazily_with_its_files_intrinsic_size(tmp_path):
     import struct
     import zlib
 
@@ -121,18 +113,19 @@ def test_each_image_tag_gets_its_files_intrinsic_size(tmp_path):
     (tmp_path / "graph.svg").rename(tmp_path / "figs" / "graph.svg")
     app = SimpleNamespace(srcdir=str(tmp_path), builder=SimpleNamespace(images=images))
     body = (
-        '<img alt="a" loading="lazy" src="../_images/plot.png" />'
+        '<img alt="a" src="../_images/plot.png" />'
         '<img alt="b" src="../_images/graph.svg" style="width: 360px;" />'
         '<img alt="c" src="../_images/notes.txt" />'
-        '<img width="5" alt="d" src="../_images/plot.png" />'
+        '<img loading="eager" alt="d" src="../_images/plot.png" />'
         '<img alt="e" src="../_static/images/logo.svg" />'
     )
-    assert first_paint._sized(app, body) == (
-        '<img width="640" height="240" alt="a" loading="lazy" src="../_images/plot.png" />'
-        '<img width="430" height="560" alt="b" src="../_images/graph.svg" style="width: 360px;" />'
-        '<img alt="c" src="../_images/notes.txt" />'  # not PNG or SVG: left alone
-        '<img width="5" alt="d" src="../_images/plot.png" />'  # sized already
-        '<img alt="e" src="../_static/images/logo.svg" />'  # not one of the pages' images
+    assert first_paint._images(app, body) == (
+        '<img loading="lazy" width="640" height="240" alt="a" src="../_images/plot.png" />'
+        '<img loading="lazy" width="430" height="560" alt="b" src="../_images/graph.svg" '
+        'style="width: 360px;" />'
+        '<img loading="lazy" alt="c" src="../_images/notes.txt" />'  # not PNG or SVG: no size
+        '<img loading="eager" alt="d" src="../_images/plot.png" />'  # its loading is set already
+        '<img alt="e" src="../_static/images/logo.svg" />'  # the theme's, not the page's
     )
 
 

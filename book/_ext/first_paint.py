@@ -36,7 +36,6 @@ import struct
 from pathlib import Path
 
 import fonts
-from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 
@@ -53,7 +52,7 @@ ICON_FONTS = [
 THEME = ["basic.css", "styles/pydata-sphinx-theme.css"]
 URL = re.compile(r"""url\((["']?)(?![a-z]+:|/|#)([^"')]+)\1\)""")
 DROP = re.compile(r'@charset "[^"]*";|/\*# sourceMappingURL=[^*]*\*/')
-IMAGE = re.compile(r'<img (?![^>]*\bwidth=)[^>]*?\bsrc="[^"]*?_images/([^"/]+)"')
+IMAGE = re.compile(r'<img (?![^>]*\bloading=)[^>]*?\bsrc="[^"]*?_images/([^"/]+)"')
 VIEWBOX = re.compile(rb'viewBox="[-\d.]+[ ,]+[-\d.]+[ ,]+([\d.]+)[ ,]+([\d.]+)"')
 #: A script file's tag that would block: not async or deferred already, and not
 #: documentation_options.js (the theme's inline scripts read its fields at once).
@@ -82,15 +81,14 @@ def size(path: Path) -> tuple[int, int] | None:
     return (round(float(box[1])), round(float(box[2]))) if box else None
 
 
-def _sized(app: Sphinx, body: str) -> str:
-    """``body`` with each image's intrinsic ``width`` and ``height`` in its ``<img>`` tag."""
+def _images(app: Sphinx, body: str) -> str:
+    """``body`` with each of the page's images lazy, with its intrinsic width and height."""
     files = {name: Path(app.srcdir, source) for source, name in app.builder.images.items()}
 
     def tag(img: re.Match) -> str:
         wh = size(files[img[1]]) if img[1] in files else None
-        if wh is None:
-            return img[0]
-        return img[0].replace("<img ", f'<img width="{wh[0]}" height="{wh[1]}" ', 1)
+        sized = f'width="{wh[0]}" height="{wh[1]}" ' if wh else ""
+        return img[0].replace("<img ", f'<img loading="lazy" {sized}', 1)
 
     return IMAGE.sub(tag, body)
 
@@ -100,12 +98,12 @@ def _page(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> N
     app.builder.first_paint_css = THEME + [n.removeprefix("_static/") for n in names]
     context["css_files"] = [f"_static/{BUNDLE}"]
     if isinstance(context.get("body"), str):
-        context["body"] = _sized(app, context["body"])
-        fonts = ICON_FONTS + [MATH_FONT] * ("<math" in context["body"])
+        context["body"] = _images(app, context["body"])
+        preload = ICON_FONTS + [MATH_FONT] * ("<math" in context["body"])
         context["metatags"] = context.get("metatags", "") + "".join(
             f'\n<link rel="preload" href="{context["pathto"](f"_static/{font}", 1)}" as="font" '
             f'type="font/{font.rsplit(".", 1)[1]}" crossorigin />'
-            for font in fonts
+            for font in preload
         )
     if pagename == "search":  # Sphinx's search page runs searchtools.js at once, on doctools.js
         return
@@ -118,11 +116,6 @@ def _page(app: Sphinx, pagename: str, templatename, context: dict, doctree) -> N
     context["js_tag"] = lambda *args, **kw: BLOCKING.sub("<script defer ", js_tag(*args, **kw), 1)
 
 
-def _lazy_images(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    for image in doctree.findall(nodes.image):
-        image["loading"] = "lazy"
-
-
 def _write(app: Sphinx, exception: Exception | None) -> None:
     files = getattr(app.builder, "first_paint_css", None)
     if exception is None and files:  # None: no page was written, the bundle stands
@@ -132,6 +125,5 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _page)
-    app.connect("doctree-resolved", _lazy_images)
     app.connect("build-finished", _write)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -3,8 +3,6 @@
 A student's function may raise, warn or return the wrong thing; nothing here re-raises.
 """
 
-from __future__ import annotations
-
 import contextlib
 import time
 import traceback

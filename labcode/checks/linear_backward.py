@@ -5,8 +5,6 @@ gradient is named by the catalogue (:mod:`~labcode.checks.mistakes`): the mistak
 plant, applied to autograd's answer, gives what the student returned.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import torch

@@ -15,8 +15,6 @@ The tests and ``benchmarks/checks_time.py`` hand every plant to its check and ex
 code (and ``also``, the further codes it gets): this is the one list of mistakes.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, reduce

@@ -7,8 +7,6 @@ shape ``(N, C)``, a nonlinearity (it must not be affine), and gradients that rea
 parameter.
 """
 
-from __future__ import annotations
-
 import copy
 import itertools
 from collections.abc import Callable

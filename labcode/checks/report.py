@@ -9,8 +9,6 @@ Example:
     (True, [])
 """
 
-from __future__ import annotations
-
 import html
 from dataclasses import dataclass, field
 

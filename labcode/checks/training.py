@@ -7,8 +7,6 @@ accuracy. A short run is also compared with reference loops (``labcode.train`` w
 without ``zero_grad``) as a second piece of evidence.
 """
 
-from __future__ import annotations
-
 import copy
 import functools
 import math
