@@ -64,7 +64,8 @@ class MLP(nn.Module):
         ]
         named = isinstance(activation, str)
         if activation is not None and not (named and activation in ACTIVATIONS):
-            raise (ValueError if named else TypeError)(
+            error = ValueError if named else TypeError  # a wrong name; not a name at all
+            raise error(
                 f"activation must be one of {sorted(ACTIVATIONS)} or None, got "
                 f"{_validate.describe(activation)}"
             )
@@ -101,7 +102,8 @@ class MLP(nn.Module):
             )
         weight = self.layers[0].weight
         if (x.dtype, x.device) != (weight.dtype, weight.device):
-            raise (TypeError if x.dtype != weight.dtype else ValueError)(
+            error = TypeError if x.dtype != weight.dtype else ValueError  # dtype; device
+            raise error(
                 f"x must have the model's dtype and device, {weight.dtype} on {weight.device}, "
                 f"got {x.dtype} on {x.device}: move one to the other (x.to(...) or model.to(...))"
             )

@@ -174,7 +174,8 @@ def _check_data(model: nn.Module, X: object, y: object, X_name: str, y_name: str
         )
     param = next(model.parameters(), X)  # a model without parameters: y on X's device
     if (X.dtype, X.device, y.device) != (param.dtype, param.device, param.device):
-        raise (TypeError if X.dtype != param.dtype else ValueError)(
+        error = TypeError if X.dtype != param.dtype else ValueError  # dtype; device
+        raise error(
             f"{X_name} must have the model's dtype and device and {y_name} its device, "
             f"{param.dtype} on {param.device}, got {X_name} {X.dtype} on {X.device} and "
             f"{y_name} on {y.device}"

@@ -125,5 +125,6 @@ def _write(app: Sphinx, exception: Exception | None) -> None:
 
 def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", _page)
-    app.connect("build-finished", _write)
+    # after the theme's own build-finished step, which writes pygments.css (light and dark)
+    app.connect("build-finished", _write, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

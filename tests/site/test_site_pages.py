@@ -278,3 +278,25 @@ def test_every_icon_and_formula_glyph_is_in_the_served_fonts(built_site):
     missing = math - cmap(static / "fonts" / fonts.MATH_FONT.name)
     assert missing == set(), f"formula characters not in the served math font: {[chr(c) for c in missing]}"
     assert all(p.stat().st_size < 20_000 for p in webfonts.glob("*.woff2"))
+
+
+def test_the_one_stylesheet_holds_every_stylesheet_as_the_build_left_it(built_site):
+    """book/_ext/first_paint.py joins the stylesheets at the end of the build: after every
+    other step that writes one (the theme writes pygments.css's light and dark colours
+    then), so the bundle serves each file as it finally is, and pages link nothing else."""
+    import sys
+
+    sys.path.insert(0, str(st.REPO_ROOT / "book" / "_ext"))
+    import first_paint
+
+    static = built_site / "_static"
+    bundle = (static / first_paint.BUNDLE).read_text(encoding="utf-8")
+    sheets = sorted(p.relative_to(static).as_posix() for p in static.glob("*.css"))
+    sheets += ["styles/pydata-sphinx-theme.css", "styles/sphinx-book-theme.css"]
+    assert "pygments.css" in sheets and "phone.css" in sheets
+    stale = [s for s in sheets if first_paint.joined(static, [s]).split("\n", 1)[1] not in bundle]
+    assert stale == [], f"stylesheets whose final text is not in {first_paint.BUNDLE}: {stale}"
+    for page in built_site.rglob("*.html"):
+        links = re.findall(r'<link rel="stylesheet"[^>]*href="([^"]+)"', page.read_text(encoding="utf-8"))
+        if links:  # the front door (index.html) is a bare redirect page
+            assert [link.rsplit("/", 2)[-2:] for link in links] == [["styles", "book.css"]], page
